@@ -1,0 +1,88 @@
+"""Parameters of the synthetic world, with the defaults the demo dataset uses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+HEAVY_SCENARIOS = (
+    "heavy_goals_met",
+    "heavy_sponsor_left_new_tool",
+    "heavy_roadmap_stale",
+    "heavy_bad_last_interaction",
+    "heavy_roi_unproven",
+    "heavy_priority_dropped",
+)
+LIGHT_SCENARIOS = (
+    "light_category_leader",
+    "light_knows_must_use_more",
+    "light_cultural_pace",
+    "light_excellent_relationship",
+)
+
+# What a CSM writes down when a heavy-usage account churns in each scenario.
+HEAVY_REASON = {
+    "heavy_goals_met": "goals_achieved",
+    "heavy_sponsor_left_new_tool": "switched_to_competitor",
+    "heavy_roadmap_stale": "product_gaps",
+    "heavy_bad_last_interaction": "support_experience",
+    "heavy_roi_unproven": "roi_not_demonstrated",
+    "heavy_priority_dropped": "priority_change",
+}
+
+
+def _default_rates() -> dict[str, float]:
+    return {**dict.fromkeys(HEAVY_SCENARIOS, 0.02), **dict.fromkeys(LIGHT_SCENARIOS, 0.025)}
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Everything that shapes a synthetic world.
+
+    Parameters
+    ----------
+    n_accounts : int
+        Customer companies ever acquired.
+    seed : int
+        Seed of the random generator; the same config gives the same bytes.
+    as_of : str
+        The last day of the data (the "extract date").
+    months : int
+        Length of history, ending with the month of ``as_of``.
+    segment_mix : tuple of 3 floats
+        Shares of enterprise, mid-market and SMB accounts.
+    scenario_rates : dict
+        Share of accounts in each usage blind-spot scenario (seed text 003).
+    currency : str
+        Currency of every money column.
+    """
+
+    n_accounts: int = 1500
+    seed: int = 7
+    as_of: str = "2025-12-31"
+    months: int = 36
+    segment_mix: tuple[float, float, float] = (0.15, 0.35, 0.50)
+    scenario_rates: dict[str, float] = field(default_factory=_default_rates)
+    currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        if self.n_accounts < 1:
+            raise ValueError(f"n_accounts must be at least 1, got {self.n_accounts}")
+        if not 13 <= self.months <= 120:
+            raise ValueError(f"months must be between 13 and 120, got {self.months}")
+        unknown = set(self.scenario_rates) - set(HEAVY_SCENARIOS) - set(LIGHT_SCENARIOS)
+        if unknown:
+            raise ValueError(
+                f"unknown scenario(s) {sorted(unknown)}; "
+                f"known: {HEAVY_SCENARIOS + LIGHT_SCENARIOS}"
+            )
+        total = sum(self.scenario_rates.values())
+        if any(r < 0 for r in self.scenario_rates.values()) or total > 0.8:
+            raise ValueError(f"scenario rates must be ≥ 0 and sum to at most 0.8, got {total:.2f}")
+        if abs(sum(self.segment_mix) - 1) > 1e-9 or len(self.segment_mix) != 3:
+            raise ValueError(f"segment_mix must be 3 shares summing to 1, got {self.segment_mix}")
+
+    def as_meta(self) -> dict:
+        d = asdict(self)
+        d["segment_mix"] = list(self.segment_mix)
+        d["scenario_rates"] = {k: float(v) for k, v in self.scenario_rates.items()}
+        return d
