@@ -1,9 +1,9 @@
 """The ``csworkbook`` command.
 
-    csworkbook generate --accounts 1500 --seed 7 --out datasets/demo
-    csworkbook info datasets/demo
-    csworkbook validate datasets/demo
-    csworkbook diagnose datasets/demo
+csworkbook generate --accounts 1500 --seed 7 --out datasets/demo
+csworkbook info datasets/demo
+csworkbook validate datasets/demo
+csworkbook diagnose datasets/demo
 """
 
 from __future__ import annotations
@@ -64,10 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write a synthetic dataset")
-    g.add_argument("--accounts", type=int, default=DEMO["n_accounts"], help="customer companies (default %(default)s)")
-    g.add_argument("--seed", type=int, default=DEMO["seed"], help="random seed (default %(default)s)")
-    g.add_argument("--as-of", default=DEMO["as_of"], help="last day of the data (default %(default)s)")
-    g.add_argument("--months", type=int, default=DEMO["months"], help="months of history (default %(default)s)")
+    g.add_argument(
+        "--accounts",
+        type=int,
+        default=DEMO["n_accounts"],
+        help="customer companies (default %(default)s)",
+    )
+    g.add_argument(
+        "--seed", type=int, default=DEMO["seed"], help="random seed (default %(default)s)"
+    )
+    g.add_argument(
+        "--as-of", default=DEMO["as_of"], help="last day of the data (default %(default)s)"
+    )
+    g.add_argument(
+        "--months", type=int, default=DEMO["months"], help="months of history (default %(default)s)"
+    )
     g.add_argument("--format", choices=["csv", "parquet"], default="csv")
     g.add_argument("--out", required=True, type=Path, help="folder to write into")
     g.set_defaults(func=_generate)

@@ -105,28 +105,44 @@ def signal_features(ds: Dataset, obs: pd.DataFrame, *, lead_days: int = 30) -> p
         urgent=ds.tickets["priority"] == "urgent",
     )
     tix = window_agg(
-        obs, t, "date", {"low_csat_tickets": ("low", "sum"), "urgent_tickets": ("urgent", "sum")},
-        days=180, lead_days=lead_days,
+        obs,
+        t,
+        "date",
+        {"low_csat_tickets": ("low", "sum"), "urgent_tickets": ("urgent", "sum")},
+        days=180,
+        lead_days=lead_days,
     )
     st = ds.stakeholder_events.assign(
         champ=ds.stakeholder_events["event"] == "champion_left",
         other=ds.stakeholder_events["event"] != "champion_left",
     )
     stake = window_agg(
-        obs, st, "date", {"champion_left": ("champ", "sum"), "sponsor_or_reorg": ("other", "sum")},
-        days=240, lead_days=lead_days,
+        obs,
+        st,
+        "date",
+        {"champion_left": ("champ", "sum"), "sponsor_or_reorg": ("other", "sum")},
+        days=240,
+        lead_days=lead_days,
     )
     tp = ds.touchpoints.assign(
         review=ds.touchpoints["kind"].isin(["qbr", "ebr"]),
         neg=ds.touchpoints["sentiment"] == "negative",
         pos=ds.touchpoints["sentiment"] == "positive",
     )
-    reviews = window_agg(obs, tp, "date", {"business_reviews": ("review", "sum")}, days=365, lead_days=lead_days)
-    mood = window_agg(
-        obs, tp, "date", {"negative_touches": ("neg", "sum"), "positive_touches": ("pos", "sum")},
-        days=180, lead_days=lead_days,
+    reviews = window_agg(
+        obs, tp, "date", {"business_reviews": ("review", "sum")}, days=365, lead_days=lead_days
     )
-    fv = ds.milestones[ds.milestones["milestone"] == "first_value"].set_index("account_id")["achieved_date"]
+    mood = window_agg(
+        obs,
+        tp,
+        "date",
+        {"negative_touches": ("neg", "sum"), "positive_touches": ("pos", "sum")},
+        days=180,
+        lead_days=lead_days,
+    )
+    fv = ds.milestones[ds.milestones["milestone"] == "first_value"].set_index("account_id")[
+        "achieved_date"
+    ]
     acc = ds.accounts.set_index("account_id")
     first = acc["first_contract_date"].reindex(obs["account_id"]).to_numpy()
     ttv = (pd.to_datetime(fv.reindex(obs["account_id"]).to_numpy()) - first).days
@@ -142,7 +158,9 @@ def _cv_auc(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, folds: int) -> f
         StandardScaler(),
         LogisticRegression(max_iter=2000),
     )
-    p = cross_val_predict(model, X, y, groups=groups, cv=GroupKFold(n_splits=folds), method="predict_proba")
+    p = cross_val_predict(
+        model, X, y, groups=groups, cv=GroupKFold(n_splits=folds), method="predict_proba"
+    )
     return float(roc_auc_score(y, p[:, 1]))
 
 

@@ -46,7 +46,8 @@ def window_agg(
     >>> window_agg(obs, t, "date", {"n": ("date", "count")}, days=60, lead_days=7)["n"].tolist()
     [1]
     """
-    o = obs[["account_id", "obs_date"]].reset_index(names="_obs")
+    o = obs[["account_id", "obs_date"]].reset_index(drop=True)
+    o["_obs"] = np.arange(len(o))
     m = o.merge(table, on="account_id", how="inner")
     hi = m["obs_date"] - pd.Timedelta(days=lead_days)
     m = m[(m[date_col] < hi) & (m[date_col] >= hi - pd.Timedelta(days=days))]
@@ -59,7 +60,9 @@ def window_agg(
     return out
 
 
-def usage_features(obs: pd.DataFrame, usage: pd.DataFrame, seats: pd.Series, *, lead_days: int = 30) -> pd.DataFrame:
+def usage_features(
+    obs: pd.DataFrame, usage: pd.DataFrame, seats: pd.Series, *, lead_days: int = 30
+) -> pd.DataFrame:
     """Level, breadth and trend of product usage before each observation.
 
     ``seats`` gives licensed seats per observation (aligned to ``obs``).

@@ -63,7 +63,9 @@ def revenue_retention(
     if e <= s:
         raise ValueError(f"end month {e.date()} must come after start month {s.date()}")
     m = mrr_monthly[mrr_monthly["month"].isin([s, e])]
-    wide = m.pivot_table(index="account_id", columns="month", values="mrr", aggfunc="sum", fill_value=0.0)
+    wide = m.pivot_table(
+        index="account_id", columns="month", values="mrr", aggfunc="sum", fill_value=0.0
+    )
     wide = wide.reindex(columns=[s, e], fill_value=0.0)
     wide.columns = ["start_mrr", "end_mrr"]
     cohort = wide[wide["start_mrr"] > 0].copy()

@@ -203,7 +203,9 @@ TABLES: dict[str, Table] = {
                 _id("account_id", "Customer company."),
                 Col("role", "string", "Role towards the vendor.", allowed=ROLES),
                 Col("created_date", "date", "Date the user was provisioned."),
-                Col("deactivated_date", "date", "Date the user left or was removed.", nullable=True),
+                Col(
+                    "deactivated_date", "date", "Date the user left or was removed.", nullable=True
+                ),
             ),
             references=_ACC,
         ),
@@ -216,8 +218,19 @@ TABLES: dict[str, Table] = {
                 Col("week", "date", "Monday the week starts on."),
                 Col("active_users", "int", "Distinct users active that week.", min_value=0),
                 Col("sessions", "int", "Sessions started.", min_value=0),
-                Col("key_actions", "int", "Value-creating actions (reports sent, workflows run).", min_value=0),
-                Col("features_used", "int", "Distinct features used, out of 12.", min_value=0, max_value=12),
+                Col(
+                    "key_actions",
+                    "int",
+                    "Value-creating actions (reports sent, workflows run).",
+                    min_value=0,
+                ),
+                Col(
+                    "features_used",
+                    "int",
+                    "Distinct features used, out of 12.",
+                    min_value=0,
+                    max_value=12,
+                ),
                 Col("minutes", "float", "Minutes in the product.", min_value=0),
             ),
             references=_ACC,
@@ -233,7 +246,14 @@ TABLES: dict[str, Table] = {
                 Col("closed_at", "datetime", "When it was closed; empty if open.", nullable=True),
                 Col("priority", "string", "Priority.", allowed=TICKET_PRIORITIES),
                 Col("category", "string", "Category.", allowed=TICKET_CATEGORIES),
-                Col("csat", "float", "Satisfaction 1-5; empty if not answered.", nullable=True, min_value=1, max_value=5),
+                Col(
+                    "csat",
+                    "float",
+                    "Satisfaction 1-5; empty if not answered.",
+                    nullable=True,
+                    min_value=1,
+                    max_value=5,
+                ),
             ),
             references=_ACC,
         ),
@@ -260,7 +280,9 @@ TABLES: dict[str, Table] = {
                 _id("account_id", "Customer company."),
                 Col("date", "date", "Date of the activity."),
                 Col("kind", "string", "Kind of activity.", allowed=TOUCHPOINT_KINDS),
-                Col("sentiment", "string", "CSM's read of the customer's mood.", allowed=SENTIMENTS),
+                Col(
+                    "sentiment", "string", "CSM's read of the customer's mood.", allowed=SENTIMENTS
+                ),
             ),
             references=_ACC,
         ),
@@ -293,8 +315,12 @@ TABLES: dict[str, Table] = {
             ("account_id",),
             (
                 _id("account_id", "Customer company.", unique=True),
-                Col("scenario", "string", "Usage blind-spot scenario, or 'none'.", allowed=SCENARIOS),
-                Col("scenario_date", "date", "When the scenario's trigger happened.", nullable=True),
+                Col(
+                    "scenario", "string", "Usage blind-spot scenario, or 'none'.", allowed=SCENARIOS
+                ),
+                Col(
+                    "scenario_date", "date", "When the scenario's trigger happened.", nullable=True
+                ),
                 Col("fit", "float", "Latent ICP fit (z-score)."),
                 Col("outcome", "float", "Latent outcome attainment (z-score)."),
                 Col("relationship", "float", "Latent relationship strength (z-score)."),
@@ -302,7 +328,12 @@ TABLES: dict[str, Table] = {
                 Col("excitement", "float", "Latent product excitement (z-score)."),
                 Col("price_sensitivity", "float", "Latent price sensitivity (z-score)."),
                 Col("adoption", "float", "Latent usage propensity (z-score)."),
-                Col("days_to_first_value", "float", "Onboarding speed that was drawn.", nullable=True),
+                Col(
+                    "days_to_first_value",
+                    "float",
+                    "Onboarding speed that was drawn.",
+                    nullable=True,
+                ),
                 Col(
                     "disengaged_from",
                     "date",

@@ -41,12 +41,13 @@ SIZE_BANDS = {
 }
 TOUCH_P = {"enterprise": [0.9, 0.1, 0.0], "mid_market": [0.15, 0.75, 0.1], "smb": [0.0, 0.15, 0.85]}
 ACCOUNTS_PER_CSM = {"high": 20, "low": 70}
+# Parts of invented company names.
 _NAME_A = np.array(
-    "Aozora Hikari Kaze Midori Sakura Tsubasa Yama Umi Hoshi Kumo Nami Mori Sora Taiyo "
+    "Aozora Hikari Kaze Midori Sakura Tsubasa Yama Umi Hoshi Kumo Nami Mori Sora Taiyo "  # noqa: SIM905
     "Northwind Bluebird Granite Harbor Juniper Lumen Meridian Orchid Pioneer Quartz Summit".split()
 )
 _NAME_B = np.array(
-    "Systems Foods Logistics Works Labs Partners Holdings Retail Health Media Finance "
+    "Systems Foods Logistics Works Labs Partners Holdings Retail Health Media Finance "  # noqa: SIM905
     "Robotics Energy Design Trading Networks".split()
 )
 
@@ -75,7 +76,9 @@ def make_accounts(cfg: WorldConfig, cal: Calendar, rng: np.random.Generator) -> 
 
     fit = CHANNEL_FIT[channel_i] + rng.normal(0, 1, n)
     outcome = 0.4 * fit + rng.normal(0, 0.9, n)
-    relationship = rng.normal(0, 1, n) + np.select([touch == "high", touch == "tech"], [0.3, -0.2], 0)
+    relationship = rng.normal(0, 1, n) + np.select(
+        [touch == "high", touch == "tech"], [0.3, -0.2], 0
+    )
     champion_stability = rng.normal(0, 1, n)
     excitement = rng.normal(0, 1, n)
     price_sensitivity = rng.normal(0, 1, n) + np.select(
@@ -91,13 +94,13 @@ def make_accounts(cfg: WorldConfig, cal: Calendar, rng: np.random.Generator) -> 
         idx = np.flatnonzero(touch == t)
         n_csm = max(1, int(np.ceil(len(idx) / per)))
         prefix = "H" if t == "high" else "L"
-        csm[idx] = np.char.add(f"CSM-{prefix}", np.char.zfill((rng.integers(0, n_csm, len(idx)) + 1).astype(str), 2))
+        csm[idx] = np.char.add(
+            f"CSM-{prefix}", np.char.zfill((rng.integers(0, n_csm, len(idx)) + 1).astype(str), 2)
+        )
 
     width = max(5, len(str(n)))
     ids = np.char.add("A", np.char.zfill((np.arange(n) + 1).astype(str), width))
-    names = (
-        np.char.add(np.char.add(rng.choice(_NAME_A, n), " "), rng.choice(_NAME_B, n))
-    )
+    names = np.char.add(np.char.add(rng.choice(_NAME_A, n), " "), rng.choice(_NAME_B, n))
 
     return pd.DataFrame(
         {

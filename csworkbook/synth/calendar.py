@@ -79,7 +79,10 @@ def schedule(rng, key, first_day, last_day, every_days: float, keep_p, jitter: f
     """A regular cadence from ``first_day`` every ``every_days`` until ``last_day``,
     each occurrence kept with probability ``keep_p`` (scalar or per key)."""
     first_day = np.asarray(first_day, dtype=np.float64)
-    n = np.floor(np.clip(np.asarray(last_day) - first_day, 0, None) / every_days).astype(np.int64) + 1
+    n = (
+        np.floor(np.clip(np.asarray(last_day) - first_day, 0, None) / every_days).astype(np.int64)
+        + 1
+    )
     n = np.where(np.asarray(last_day) >= first_day, n, 0)
     keys = np.repeat(key, n)
     j = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)

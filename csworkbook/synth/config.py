@@ -72,8 +72,7 @@ class WorldConfig:
         unknown = set(self.scenario_rates) - set(HEAVY_SCENARIOS) - set(LIGHT_SCENARIOS)
         if unknown:
             raise ValueError(
-                f"unknown scenario(s) {sorted(unknown)}; "
-                f"known: {HEAVY_SCENARIOS + LIGHT_SCENARIOS}"
+                f"unknown scenario(s) {sorted(unknown)}; known: {HEAVY_SCENARIOS + LIGHT_SCENARIOS}"
             )
         total = sum(self.scenario_rates.values())
         if any(r < 0 for r in self.scenario_rates.values()) or total > 0.8:

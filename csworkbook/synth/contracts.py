@@ -138,7 +138,9 @@ def simulate(con: pd.DataFrame, risk: Risk, cal: Calendar, rng: np.random.Genera
     # Only the first churn of a contract counts; later renewals never happen.
     first_churn = pd.Series(np.where(churn, k, np.iinfo(np.int64).max)).groupby(c).transform("min")
     happened = k <= first_churn.to_numpy()
-    c, k, a, term, month, day, churn, x = (v[happened] for v in (c, k, a, term, month, day, churn, x))
+    c, k, a, term, month, day, churn, x = (
+        v[happened] for v in (c, k, a, term, month, day, churn, x)
+    )
 
     acc = risk.acc
     seg = acc["segment"].to_numpy()[a]
@@ -148,12 +150,16 @@ def simulate(con: pd.DataFrame, risk: Risk, cal: Calendar, rng: np.random.Genera
         + 0.3 * acc["adoption"].to_numpy()[a]
     )
     p_exp = sigmoid(-0.9 + drive + np.where(seg == "enterprise", 0.5, 0.0))
-    p_con = sigmoid(-3.2 + 0.5 * acc["price_sensitivity"].to_numpy()[a] - 0.4 * acc["outcome"].to_numpy()[a])
+    p_con = sigmoid(
+        -3.2 + 0.5 * acc["price_sensitivity"].to_numpy()[a] - 0.4 * acc["outcome"].to_numpy()[a]
+    )
     p_exp = np.where(monthly_at(term), p_exp / 8, p_exp)
     p_con = np.where(monthly_at(term), p_con / 8, p_con)
     u = rng.random(len(c))
     outcome = np.where(
-        churn, "churned", np.where(u < p_exp, "expanded", np.where(u < p_exp + p_con, "contracted", "renewed"))
+        churn,
+        "churned",
+        np.where(u < p_exp, "expanded", np.where(u < p_exp + p_con, "contracted", "renewed")),
     )
     mult = np.select(
         [outcome == "expanded", outcome == "contracted", outcome == "churned"],
@@ -182,14 +188,18 @@ def simulate(con: pd.DataFrame, risk: Risk, cal: Calendar, rng: np.random.Genera
     ren["churn_reason"] = _churn_reasons(ren, risk, rng)
 
     path = pd.concat(
-        [pd.DataFrame({"c": np.arange(len(con)), "k": 0, "arr": con["arr0"].to_numpy()}),
-         ren.loc[~churn, ["c", "k"]].assign(arr=arr_after[~churn])],
+        [
+            pd.DataFrame({"c": np.arange(len(con)), "k": 0, "arr": con["arr0"].to_numpy()}),
+            ren.loc[~churn, ["c", "k"]].assign(arr=arr_after[~churn]),
+        ],
         ignore_index=True,
     ).sort_values(["c", "k"], kind="stable")
     con["end_month"] = -1
     con.loc[ren.loc[churn, "c"].to_numpy(), "end_month"] = month[churn]
     con["arr"] = path.groupby("c")["arr"].last().to_numpy()
-    con.loc[con["end_month"] >= 0, "arr"] = pd.Series(arr_before[churn], index=ren.loc[churn, "c"].to_numpy())
+    con.loc[con["end_month"] >= 0, "arr"] = pd.Series(
+        arr_before[churn], index=ren.loc[churn, "c"].to_numpy()
+    )
     return con, ren.drop(columns="logit"), path.reset_index(drop=True)
 
 
@@ -204,8 +214,15 @@ def _churn_reasons(ren: pd.DataFrame, risk: Risk, rng: np.random.Generator) -> n
     day = ren["day"].to_numpy()
     g = lambda col: acc[col].to_numpy()[a]  # noqa: E731
     names = np.array(
-        ["poor_fit", "low_adoption", "roi_not_demonstrated", "switched_to_competitor",
-         "budget_cuts", "champion_left", "support_experience"]
+        [
+            "poor_fit",
+            "low_adoption",
+            "roi_not_demonstrated",
+            "switched_to_competitor",
+            "budget_cuts",
+            "champion_left",
+            "support_experience",
+        ]
     )
     score = np.column_stack(
         [
@@ -237,5 +254,10 @@ def mrr_rows(con: pd.DataFrame, path: pd.DataFrame, cal: Calendar) -> pd.DataFra
     offsets = np.searchsorted(path["c"].to_numpy(), np.arange(len(con)))
     arr = path["arr"].to_numpy()[offsets[c] + k]
     return pd.DataFrame(
-        {"c": c, "acc_idx": con["acc_idx"].to_numpy()[c], "month": month, "mrr": np.round(arr / 12, 2)}
+        {
+            "c": c,
+            "acc_idx": con["acc_idx"].to_numpy()[c],
+            "month": month,
+            "mrr": np.round(arr / 12, 2),
+        }
     )

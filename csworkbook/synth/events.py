@@ -33,20 +33,32 @@ def stakeholder_events(acc, scenario, scenario_day, cal: Calendar, rng) -> pd.Da
         k, d = poisson_times(rng, a, lo, hi, rate)
         parts.append(pd.DataFrame({"acc_idx": k, "day": d, "event": event}))
     # The scenarios of seed 003 leave their own trace.
-    for scen, event in (("heavy_sponsor_left_new_tool", "sponsor_changed"),
-                        ("heavy_priority_dropped", "reorg")):
+    for scen, event in (
+        ("heavy_sponsor_left_new_tool", "sponsor_changed"),
+        ("heavy_priority_dropped", "reorg"),
+    ):
         idx = np.flatnonzero(scenario == scen)
-        parts.append(pd.DataFrame({"acc_idx": idx, "day": scenario_day[idx].astype(np.int64), "event": event}))
-    return pd.concat(parts, ignore_index=True).sort_values(["acc_idx", "day", "event"], kind="stable")
+        parts.append(
+            pd.DataFrame(
+                {"acc_idx": idx, "day": scenario_day[idx].astype(np.int64), "event": event}
+            )
+        )
+    return pd.concat(parts, ignore_index=True).sort_values(
+        ["acc_idx", "day", "event"], kind="stable"
+    )
 
 
 def tickets(acc, seats, scenario, scenario_day, cal: Calendar, rng) -> pd.DataFrame:
     """Support tickets with priority, category, resolution time and CSAT."""
     a = acc["idx"].to_numpy()
-    rate = 1.45 * np.sqrt(0.8 * seats) * np.exp(
-        -0.3 * acc["fit"].to_numpy() + 0.15 * acc["adoption"].to_numpy()
+    rate = (
+        1.45
+        * np.sqrt(0.8 * seats)
+        * np.exp(-0.3 * acc["fit"].to_numpy() + 0.15 * acc["adoption"].to_numpy())
     )
-    k, d = poisson_times(rng, a, acc["first_day"].to_numpy() + 3, np.full(len(a), cal.last_day), rate)
+    k, d = poisson_times(
+        rng, a, acc["first_day"].to_numpy() + 3, np.full(len(a), cal.last_day), rate
+    )
     n = len(k)
     pri = rng.choice(4, n, p=[0.3, 0.45, 0.18, 0.07])
     cat = rng.choice(6, n, p=[0.35, 0.25, 0.08, 0.12, 0.15, 0.05])
@@ -55,9 +67,13 @@ def tickets(acc, seats, scenario, scenario_day, cal: Calendar, rng) -> pd.DataFr
     # A roadmap gone stale shows as a run of feature requests; a bad last interaction as
     # one urgent ticket that ends with the lowest satisfaction.
     stale = np.flatnonzero(scenario == "heavy_roadmap_stale")
-    sk, sd = poisson_times(rng, stale, scenario_day[stale].astype(np.int64),
-                           np.minimum(scenario_day[stale] + 300, cal.last_day).astype(np.int64),
-                           np.full(len(stale), 5.0))
+    sk, sd = poisson_times(
+        rng,
+        stale,
+        scenario_day[stale].astype(np.int64),
+        np.minimum(scenario_day[stale] + 300, cal.last_day).astype(np.int64),
+        np.full(len(stale), 5.0),
+    )
     bad = np.flatnonzero(scenario == "heavy_bad_last_interaction")
     k = np.concatenate([k, sk, bad])
     d = np.concatenate([d, sd, scenario_day[bad].astype(np.int64)])
@@ -97,7 +113,9 @@ def first_value_days(acc, rng) -> np.ndarray:
     """Days from first contract to first value: fit and adoption speed it, high touch helps."""
     base = acc["segment"].map({"enterprise": 75.0, "mid_market": 45.0, "smb": 21.0}).to_numpy()
     ttv = base * np.exp(
-        -0.35 * acc["fit"].to_numpy() - 0.25 * acc["adoption"].to_numpy() + rng.normal(0, 0.35, len(acc))
+        -0.35 * acc["fit"].to_numpy()
+        - 0.25 * acc["adoption"].to_numpy()
+        + rng.normal(0, 0.35, len(acc))
     )
     ttv *= np.where(acc["touch_model"].to_numpy() == "high", 0.85, 1.0)
     return np.round(ttv), base

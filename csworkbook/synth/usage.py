@@ -25,7 +25,9 @@ def users(acc, max_users, end_day, ttv, events, cal: Calendar, rng) -> pd.DataFr
     j = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     seg = acc["segment"].to_numpy()[a]
     role = np.select(
-        [j == 0, j == 1, (j == 2) & (seg != "smb")], ["admin", "champion", "exec_sponsor"], "end_user"
+        [j == 0, j == 1, (j == 2) & (seg != "smb")],
+        ["admin", "champion", "exec_sponsor"],
+        "end_user",
     )
     first = acc["first_day"].to_numpy()[a]
     late = (role == "end_user") & (rng.random(len(a)) > 0.4)
@@ -33,7 +35,9 @@ def users(acc, max_users, end_day, ttv, events, cal: Calendar, rng) -> pd.DataFr
     created = np.minimum(created, cal.last_day)
     end = end_day[a]
     leaves = first + np.round(rng.exponential(3 * 365, len(a)))
-    deact = np.where((role == "end_user") & (leaves < np.minimum(end, cal.last_day + 1)), leaves, end)
+    deact = np.where(
+        (role == "end_user") & (leaves < np.minimum(end, cal.last_day + 1)), leaves, end
+    )
     deact = np.where(deact > cal.last_day, np.nan, np.maximum(deact, created))
     base = pd.DataFrame({"acc_idx": a, "j": j, "role": role, "created": created, "deact": deact})
 
@@ -52,14 +56,18 @@ def users(acc, max_users, end_day, ttv, events, cal: Calendar, rng) -> pd.DataFr
                 "acc_idx": ev["acc_idx"].to_numpy(),
                 "j": next_j.reindex(ev["acc_idx"]).to_numpy() + nth,
                 "role": r,
-                "created": np.minimum(ev["day"].to_numpy() + rng.integers(14, 45, len(ev)), cal.last_day),
+                "created": np.minimum(
+                    ev["day"].to_numpy() + rng.integers(14, 45, len(ev)), cal.last_day
+                ),
                 "deact": np.nan,
             }
         )
         # successor i leaves at departure i+1, the original holder at departure 0
         leave_day = ev["day"].to_numpy().astype(float)
         same_next = np.r_[ev["acc_idx"].to_numpy()[1:] == ev["acc_idx"].to_numpy()[:-1], False]
-        succ["deact"] = np.where(same_next, np.r_[leave_day[1:], np.nan], end_day[succ["acc_idx"].to_numpy()])
+        succ["deact"] = np.where(
+            same_next, np.r_[leave_day[1:], np.nan], end_day[succ["acc_idx"].to_numpy()]
+        )
         succ.loc[succ["deact"] > cal.last_day, "deact"] = np.nan
         first_dep = ev.groupby("acc_idx")["day"].min()
         holder = (base["role"] == r) & base["acc_idx"].isin(first_dep.index)
@@ -71,7 +79,9 @@ def users(acc, max_users, end_day, ttv, events, cal: Calendar, rng) -> pd.DataFr
     return out.reset_index(drop=True)
 
 
-def weekly_usage(acc, active, ttv, scenario, scenario_day, disengaged, churn_day, champ, cal: Calendar, rng):
+def weekly_usage(
+    acc, active, ttv, scenario, scenario_day, disengaged, churn_day, champ, cal: Calendar, rng
+):
     """One row per account and week with an active contract."""
     mondays = np.arange((7 - cal.start.dayofweek) % 7, cal.last_day - 5, 7)
     wk_month = cal.month_of_day(mondays)
@@ -88,7 +98,9 @@ def weekly_usage(acc, active, ttv, scenario, scenario_day, disengaged, churn_day
     weeks_in = np.maximum(day - acc["first_day"].to_numpy()[a], 0) / 7
     ramp = 1 - np.exp(-(weeks_in + 0.5) / np.maximum(ttv[a] / 7 / 1.5, 0.5))
     sc, s_day = scenario[a], scenario_day[a]
-    eff = g("adoption") + np.where(sc == "light_cultural_pace", 1.8 * np.minimum(weeks_in / 104, 1), 0.0)
+    eff = g("adoption") + np.where(
+        sc == "light_cultural_pace", 1.8 * np.minimum(weeks_in / 104, 1), 0.0
+    )
     dip = (count_in_window(*champ, a, day - 84, day) > 0) & ~np.isin(sc, HEAVY_SCENARIOS)
     eff = eff - 0.5 * dip
     dis = disengaged[a]
@@ -134,8 +146,19 @@ def milestones(acc, ttv, scenario, end_day, cal: Calendar, rng) -> pd.DataFrame:
     )
     limit = np.minimum(end_day, cal.last_day)
     rows = []
-    for name, d in (("kickoff", kickoff), ("integrated", integrated),
-                    ("first_value", first_value), ("team_rollout", rollout)):
-        rows.append(pd.DataFrame({"acc_idx": acc["idx"].to_numpy(), "milestone": name,
-                                  "day": np.where(d <= limit, d, np.nan)}))
+    for name, d in (
+        ("kickoff", kickoff),
+        ("integrated", integrated),
+        ("first_value", first_value),
+        ("team_rollout", rollout),
+    ):
+        rows.append(
+            pd.DataFrame(
+                {
+                    "acc_idx": acc["idx"].to_numpy(),
+                    "milestone": name,
+                    "day": np.where(d <= limit, d, np.nan),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True).sort_values(["acc_idx"], kind="stable")

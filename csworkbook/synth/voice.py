@@ -94,7 +94,9 @@ def nps(acc, n_users, scenario, scenario_day, disengaged, champ, end_day, cal: C
     comment = np.where(use_scen, scen_text, comment)
     comment = np.where(rng.random(len(a)) < 0.5, comment, None)
     user_j = rng.integers(0, np.maximum(np.minimum(n_users[a], 8), 1))
-    return pd.DataFrame({"acc_idx": a, "day": day, "user_j": user_j, "score": score, "comment": comment})
+    return pd.DataFrame(
+        {"acc_idx": a, "day": day, "user_j": user_j, "score": score, "comment": comment}
+    )
 
 
 def touchpoints(acc, scenario, scenario_day, disengaged, champ, end_day, cal: Calendar, rng):
@@ -107,7 +109,15 @@ def touchpoints(acc, scenario, scenario_day, disengaged, champ, end_day, cal: Ca
 
     def add(mask, kind, start, every, keep, jitter=4.0):
         idx = np.flatnonzero(mask)
-        k, d = schedule(rng, a_all[idx], start[idx], last[idx], every, np.asarray(keep)[idx] if np.ndim(keep) else keep, jitter)
+        k, d = schedule(
+            rng,
+            a_all[idx],
+            start[idx],
+            last[idx],
+            every,
+            np.asarray(keep)[idx] if np.ndim(keep) else keep,
+            jitter,
+        )
         parts.append(pd.DataFrame({"acc_idx": k, "day": d, "kind": kind}))
 
     hi, lo, tech = touch == "high", touch == "low", touch == "tech"
@@ -115,7 +125,14 @@ def touchpoints(acc, scenario, scenario_day, disengaged, champ, end_day, cal: Ca
     roi_gap = np.where(scenario == "heavy_roi_unproven", 0.05, 1.0)
     add(~tech, "onboarding_call", first + rng.integers(3, 10, len(acc)), 10_000, 1.0, 0)
     add(tech, "webinar", first + rng.integers(3, 20, len(acc)), 10_000, 1.0, 0)
-    add(~tech, "training", first + 20, 35, np.where(scenario == "light_knows_must_use_more", 1, 0.6) * ones, 3)
+    add(
+        ~tech,
+        "training",
+        first + 20,
+        35,
+        np.where(scenario == "light_knows_must_use_more", 1, 0.6) * ones,
+        3,
+    )
     add(scenario == "light_knows_must_use_more", "training", first + 90, 60, 0.9)
     add(hi, "check_in", first + 30, 30, 0.75)
     add(hi, "qbr", first + 90, 91.3, 0.85 * roi_gap)
@@ -126,13 +143,25 @@ def touchpoints(acc, scenario, scenario_day, disengaged, champ, end_day, cal: Ca
     add(tech, "webinar", first + 60, 91.3, 0.3)
     add(scenario == "light_excellent_relationship", "check_in", first + 45, 45, 0.9)
     bad = np.flatnonzero(scenario == "heavy_bad_last_interaction")
-    parts.append(pd.DataFrame({"acc_idx": bad, "day": scenario_day[bad].astype(np.int64) + rng.integers(2, 10, len(bad)), "kind": "check_in"}))
+    parts.append(
+        pd.DataFrame(
+            {
+                "acc_idx": bad,
+                "day": scenario_day[bad].astype(np.int64) + rng.integers(2, 10, len(bad)),
+                "kind": "check_in",
+            }
+        )
+    )
     tp = pd.concat(parts, ignore_index=True)
     tp = tp[tp["day"] <= last[tp["acc_idx"].to_numpy()]]
 
     # Once leadership deprioritises the product, most business reviews stop happening.
     a, day, kind = tp["acc_idx"].to_numpy(), tp["day"].to_numpy(), tp["kind"].to_numpy()
-    dropped = (scenario[a] == "heavy_priority_dropped") & (day > scenario_day[a]) & np.isin(kind, ["qbr", "ebr"])
+    dropped = (
+        (scenario[a] == "heavy_priority_dropped")
+        & (day > scenario_day[a])
+        & np.isin(kind, ["qbr", "ebr"])
+    )
     keep = ~(dropped & (rng.random(len(a)) < 0.7))
     tp, a, day, kind = tp[keep], a[keep], day[keep], kind[keep]
 
@@ -147,7 +176,11 @@ def touchpoints(acc, scenario, scenario_day, disengaged, champ, end_day, cal: Ca
         + rng.normal(0, 0.9, len(a))
     )
     latent = np.where(kind == "email", 0.4 * latent, latent)
-    forced_bad = (scenario[a] == "heavy_bad_last_interaction") & (day > scenario_day[a]) & (day <= scenario_day[a] + 12)
+    forced_bad = (
+        (scenario[a] == "heavy_bad_last_interaction")
+        & (day > scenario_day[a])
+        & (day <= scenario_day[a] + 12)
+    )
     sentiment = np.where(latent < -0.9, "negative", np.where(latent > 0.7, "positive", "neutral"))
     sentiment = np.where(forced_bad, "negative", sentiment)
     return tp.assign(sentiment=sentiment).sort_values(["acc_idx", "day", "kind"], kind="stable")

@@ -42,7 +42,10 @@ def _scenario_days(acc, scen, first_con, cal: Calendar, rng) -> tuple[np.ndarray
     renewal_day = cal.month_day[np.minimum(start + k * term, len(cal.month_day) - 1)]
     lo = np.array([LEAD_DAYS[s][0] for s in scen[heavy]])
     hi = np.array([LEAD_DAYS[s][1] for s in scen[heavy]])
-    lead = np.minimum(lo + rng.random(len(heavy)) * (hi - lo), (renewal_day - acc["first_day"].to_numpy()[heavy]) - 30)
+    lead = np.minimum(
+        lo + rng.random(len(heavy)) * (hi - lo),
+        (renewal_day - acc["first_day"].to_numpy()[heavy]) - 30,
+    )
     day[heavy] = np.where(ok, np.floor(renewal_day - np.maximum(lead, 1)), np.nan)
     scen = scen.copy()
     scen[heavy[~ok]] = "none"
@@ -51,9 +54,7 @@ def _scenario_days(acc, scen, first_con, cal: Calendar, rng) -> tuple[np.ndarray
 
 def _active_months(mrr: pd.DataFrame, con: pd.DataFrame) -> pd.DataFrame:
     seats = mrr["mrr"].to_numpy() * 12 / con["price_per_seat"].to_numpy()[mrr["c"].to_numpy()]
-    return (
-        mrr.assign(seats=seats).groupby(["acc_idx", "month"], as_index=False)["seats"].sum()
-    )
+    return mrr.assign(seats=seats).groupby(["acc_idx", "month"], as_index=False)["seats"].sum()
 
 
 def _keep_active(df: pd.DataFrame, active: pd.DataFrame, cal: Calendar) -> pd.DataFrame:
@@ -88,11 +89,16 @@ def simulate_world(cfg: WorldConfig) -> dict:
     # Pass 2: cross-sell and new departments, only while the account is a customer.
     mrr1 = ct.mrr_rows(con1, path1, cal)
     a_add, d_add = poisson_times(
-        rng, acc["idx"].to_numpy(), acc["first_day"].to_numpy() + 90,
-        np.full(len(acc), cal.last_day - 31), ev.expansion_intensity(acc),
+        rng,
+        acc["idx"].to_numpy(),
+        acc["first_day"].to_numpy() + 90,
+        np.full(len(acc), cal.last_day - 31),
+        ev.expansion_intensity(acc),
     )
     m_add = cal.month_of_day(d_add) + 1
-    live = np.isin(a_add * 10_000 + m_add - 1, mrr1["acc_idx"].to_numpy() * 10_000 + mrr1["month"].to_numpy())
+    live = np.isin(
+        a_add * 10_000 + m_add - 1, mrr1["acc_idx"].to_numpy() * 10_000 + mrr1["month"].to_numpy()
+    )
     a_add, m_add = a_add[live], m_add[live]
     monthly_acc = con1.groupby("acc_idx")["term"].min().reindex(acc["idx"]).to_numpy() == 1
     seg = acc["segment"].to_numpy()[a_add]
@@ -100,8 +106,11 @@ def simulate_world(cfg: WorldConfig) -> dict:
     con2 = ct._contract_frame(
         rng,
         acc_idx=a_add,
-        department=np.where(cross, con1.groupby("acc_idx")["department"].first().reindex(a_add).to_numpy(),
-                            ct.DEPARTMENTS[rng.integers(0, len(ct.DEPARTMENTS), len(a_add))]),
+        department=np.where(
+            cross,
+            con1.groupby("acc_idx")["department"].first().reindex(a_add).to_numpy(),
+            ct.DEPARTMENTS[rng.integers(0, len(ct.DEPARTMENTS), len(a_add))],
+        ),
         product=np.where(cross, "Analytics", "Core"),
         start_month=m_add,
         term=np.where(monthly_acc[a_add], 1, 12),
@@ -114,7 +123,10 @@ def simulate_world(cfg: WorldConfig) -> dict:
     still = both.groupby("acc_idx")["end_month"].agg(lambda s: (s < 0).any())
     last_end = both.groupby("acc_idx")["end_month"].max()
     gone = still.index[~still.to_numpy()].to_numpy()
-    back = gone[rng.random(len(gone)) < 0.10 * sigmoid(acc["fit"].to_numpy()[gone] + acc["outcome"].to_numpy()[gone])]
+    back = gone[
+        rng.random(len(gone))
+        < 0.10 * sigmoid(acc["fit"].to_numpy()[gone] + acc["outcome"].to_numpy()[gone])
+    ]
     m_back = last_end.reindex(back).to_numpy() + rng.integers(3, 13, len(back))
     back, m_back = back[m_back <= cal.n_months - 2], m_back[m_back <= cal.n_months - 2]
     con3 = ct._contract_frame(
@@ -141,8 +153,23 @@ def simulate_world(cfg: WorldConfig) -> dict:
     mrr = pd.concat(mrrs, ignore_index=True)
     active = _active_months(mrr, con)
 
+    # A heavy scenario only happened if the account was still a customer at its trigger.
+    trig = np.where(np.isnan(scen_day), -1, scen_day).astype(np.int64)
+    was_live = np.isin(
+        acc["idx"].to_numpy() * 10_000 + cal.month_of_day(trig),
+        active["acc_idx"].to_numpy() * 10_000 + active["month"].to_numpy(),
+    )
+    missed = np.isin(scen, HEAVY_SCENARIOS) & ~was_live
+    scen = np.where(missed, "none", scen)
+    scen_day = np.where(missed, np.nan, scen_day)
+
     # Accounts with no live contract at as_of have churned; the last end is the churn day.
-    live_now = con.groupby("acc_idx")["end_month"].agg(lambda s: (s < 0).any()).reindex(acc["idx"]).to_numpy()
+    live_now = (
+        con.groupby("acc_idx")["end_month"]
+        .agg(lambda s: (s < 0).any())
+        .reindex(acc["idx"])
+        .to_numpy()
+    )
     end_m = con.groupby("acc_idx")["end_month"].max().reindex(acc["idx"]).to_numpy()
     churn_day = np.where(live_now, np.inf, cal.month_day[np.maximum(end_m, 0)]).astype(float)
     ordinary = ~live_now & ~np.isin(scen, HEAVY_SCENARIOS)
@@ -160,12 +187,30 @@ def simulate_world(cfg: WorldConfig) -> dict:
     usr = us.users(acc, n_users, churn_day, ttv, stake, cal, rng)
     use = us.weekly_usage(acc, active, ttv, scen, scen_day, disengaged, churn_day, champ, cal, rng)
     mil = us.milestones(acc, ttv, scen, churn_day, cal, rng)
-    resp = _keep_active(vo.nps(acc, n_users, scen, scen_day, disengaged, champ, churn_day, cal, rng), active, cal)
-    tps = _keep_active(vo.touchpoints(acc, scen, scen_day, disengaged, champ, churn_day, cal, rng), active, cal)
+    resp = _keep_active(
+        vo.nps(acc, n_users, scen, scen_day, disengaged, champ, churn_day, cal, rng), active, cal
+    )
+    tps = _keep_active(
+        vo.touchpoints(acc, scen, scen_day, disengaged, champ, churn_day, cal, rng), active, cal
+    )
     return dict(
-        cal=cal, acc=acc, scen=scen, scen_day=scen_day, ttv=ttv, con=con, ren=ren, mrr=mrr,
-        stake=stake, tix=tix, usr=usr, use=use, mil=mil, nps=resp, tps=tps,
-        disengaged=disengaged, churn_day=churn_day,
+        cal=cal,
+        acc=acc,
+        scen=scen,
+        scen_day=scen_day,
+        ttv=ttv,
+        con=con,
+        ren=ren,
+        mrr=mrr,
+        stake=stake,
+        tix=tix,
+        usr=usr,
+        use=use,
+        mil=mil,
+        nps=resp,
+        tps=tps,
+        disengaged=disengaged,
+        churn_day=churn_day,
     )
 
 
@@ -181,87 +226,199 @@ def assemble(w: dict, cfg: WorldConfig) -> Dataset:
     dt = cal.to_dates
 
     con = w["con"].copy()
-    con_order = np.lexsort((con["department"].to_numpy(), con["start_month"].to_numpy(), con["acc_idx"].to_numpy()))
+    con_order = np.lexsort(
+        (con["department"].to_numpy(), con["start_month"].to_numpy(), con["acc_idx"].to_numpy())
+    )
     cid = np.empty(len(con), dtype=object)
     cid[con_order] = _ids("C", len(con))
     ended = con["end_month"].to_numpy() >= 0
     last = cal.n_months - 1
     next_k = (last - con["start_month"].to_numpy()) // con["term"].to_numpy() + 1
     next_month = con["start_month"].to_numpy() + next_k * con["term"].to_numpy()
-    contracts = pd.DataFrame(
-        {
-            "contract_id": cid,
-            "account_id": aid[con["acc_idx"]],
-            "department": con["department"].to_numpy(),
-            "product": con["product"].to_numpy(),
-            "start_date": dt(cal.month_day[con["start_month"]]),
-            "end_date": dt(np.where(ended, cal.month_day[np.maximum(con["end_month"], 0)], np.nan)),
-            "term_months": con["term"].astype("Int64").to_numpy(),
-            "renewal_date": dt(np.where(ended, np.nan, cal.month_day[next_month])),
-            "arr": con["arr"].to_numpy().astype(float),
-            "seats": np.round(con["arr"] / con["price_per_seat"]).astype("Int64").to_numpy(),
-            "auto_renew": con["auto_renew"].astype("boolean").to_numpy(),
-        }
-    ).iloc[con_order].reset_index(drop=True)
+    contracts = (
+        pd.DataFrame(
+            {
+                "contract_id": cid,
+                "account_id": aid[con["acc_idx"]],
+                "department": con["department"].to_numpy(),
+                "product": con["product"].to_numpy(),
+                "start_date": dt(cal.month_day[con["start_month"]]),
+                "end_date": dt(
+                    np.where(ended, cal.month_day[np.maximum(con["end_month"], 0)], np.nan)
+                ),
+                "term_months": con["term"].astype("Int64").to_numpy(),
+                "renewal_date": dt(np.where(ended, np.nan, cal.month_day[next_month])),
+                "arr": con["arr"].to_numpy().astype(float),
+                "seats": np.round(con["arr"] / con["price_per_seat"]).astype("Int64").to_numpy(),
+                "auto_renew": con["auto_renew"].astype("boolean").to_numpy(),
+            }
+        )
+        .iloc[con_order]
+        .reset_index(drop=True)
+    )
 
-    accounts = acc[["account_id", "name", "industry", "region", "size_band", "segment",
-                    "touch_model", "csm_id", "icp_fit", "acquisition_channel"]].copy()
+    accounts = acc[
+        [
+            "account_id",
+            "name",
+            "industry",
+            "region",
+            "size_band",
+            "segment",
+            "touch_model",
+            "csm_id",
+            "icp_fit",
+            "acquisition_channel",
+        ]
+    ].copy()
     accounts["first_contract_date"] = dt(acc["first_day"].to_numpy())
 
     mrr = w["mrr"]
     mrr_monthly = pd.DataFrame(
-        {"contract_id": cid[mrr["c"]], "account_id": aid[mrr["acc_idx"]],
-         "month": dt(cal.month_day[mrr["month"]]), "mrr": mrr["mrr"].to_numpy()}
+        {
+            "contract_id": cid[mrr["c"]],
+            "account_id": aid[mrr["acc_idx"]],
+            "month": dt(cal.month_day[mrr["month"]]),
+            "mrr": mrr["mrr"].to_numpy(),
+        }
     ).sort_values(["contract_id", "month"], kind="stable")
 
     ren = w["ren"]
     renewals = pd.DataFrame(
-        {"contract_id": cid[ren["c"]], "account_id": aid[ren["acc_idx"]], "renewal_date": dt(ren["day"]),
-         "outcome": ren["outcome"].to_numpy(), "arr_before": ren["arr_before"].to_numpy().astype(float),
-         "arr_after": ren["arr_after"].to_numpy().astype(float), "churn_reason": ren["churn_reason"].to_numpy()}
+        {
+            "contract_id": cid[ren["c"]],
+            "account_id": aid[ren["acc_idx"]],
+            "renewal_date": dt(ren["day"]),
+            "outcome": ren["outcome"].to_numpy(),
+            "arr_before": ren["arr_before"].to_numpy().astype(float),
+            "arr_after": ren["arr_after"].to_numpy().astype(float),
+            "churn_reason": ren["churn_reason"].to_numpy(),
+        }
     ).sort_values(["renewal_date", "contract_id"], kind="stable")
 
     usr = w["usr"]
-    uid = np.char.add(np.char.add(aid[usr["acc_idx"]].astype(str), "-U"), np.char.zfill(usr["j"].astype(str).to_numpy().astype(str), 3))
-    users = pd.DataFrame({"user_id": uid, "account_id": aid[usr["acc_idx"]], "role": usr["role"].to_numpy(),
-                          "created_date": dt(usr["created"]), "deactivated_date": dt(usr["deact"])})
+    uid = np.char.add(
+        np.char.add(aid[usr["acc_idx"]].astype(str), "-U"),
+        np.char.zfill(usr["j"].astype(str).to_numpy().astype(str), 3),
+    )
+    users = pd.DataFrame(
+        {
+            "user_id": uid,
+            "account_id": aid[usr["acc_idx"]],
+            "role": usr["role"].to_numpy(),
+            "created_date": dt(usr["created"]),
+            "deactivated_date": dt(usr["deact"]),
+        }
+    )
 
     use = w["use"]
-    usage = pd.DataFrame({"account_id": aid[use["acc_idx"]], "week": dt(use["day"]),
-                          **{c: use[c].to_numpy() for c in ("active_users", "sessions", "key_actions", "features_used")},
-                          "minutes": use["minutes"].to_numpy()})
+    usage = pd.DataFrame(
+        {
+            "account_id": aid[use["acc_idx"]],
+            "week": dt(use["day"]),
+            **{
+                c: use[c].to_numpy()
+                for c in ("active_users", "sessions", "key_actions", "features_used")
+            },
+            "minutes": use["minutes"].to_numpy(),
+        }
+    )
 
     tix = w["tix"]
-    tickets = pd.DataFrame({"ticket_id": _ids("T", len(tix)), "account_id": aid[tix["acc_idx"]],
-                            "opened_at": dt(tix["opened"]).floor("min"), "closed_at": dt(tix["closed"]).floor("min"),
-                            "priority": tix["priority"].to_numpy(), "category": tix["category"].to_numpy(),
-                            "csat": tix["csat"].to_numpy()})
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": _ids("T", len(tix)),
+            "account_id": aid[tix["acc_idx"]],
+            "opened_at": dt(tix["opened"]).floor("min"),
+            "closed_at": dt(tix["closed"]).floor("min"),
+            "priority": tix["priority"].to_numpy(),
+            "category": tix["category"].to_numpy(),
+            "csat": tix["csat"].to_numpy(),
+        }
+    )
 
     r = w["nps"].sort_values(["day", "acc_idx"], kind="stable")
-    r_uid = np.char.add(np.char.add(aid[r["acc_idx"]].astype(str), "-U"), np.char.zfill(r["user_j"].astype(str).to_numpy().astype(str), 3))
-    nps = pd.DataFrame({"response_id": _ids("R", len(r)), "account_id": aid[r["acc_idx"]], "user_id": r_uid,
-                        "date": dt(r["day"]), "score": r["score"].to_numpy(), "comment": r["comment"].to_numpy()})
+    r_uid = np.char.add(
+        np.char.add(aid[r["acc_idx"]].astype(str), "-U"),
+        np.char.zfill(r["user_j"].astype(str).to_numpy().astype(str), 3),
+    )
+    nps = pd.DataFrame(
+        {
+            "response_id": _ids("R", len(r)),
+            "account_id": aid[r["acc_idx"]],
+            "user_id": r_uid,
+            "date": dt(r["day"]),
+            "score": r["score"].to_numpy(),
+            "comment": r["comment"].to_numpy(),
+        }
+    )
 
     tp = w["tps"]
-    touchpoints = pd.DataFrame({"touchpoint_id": _ids("P", len(tp)), "account_id": aid[tp["acc_idx"]],
-                                "date": dt(tp["day"]), "kind": tp["kind"].to_numpy(), "sentiment": tp["sentiment"].to_numpy()})
+    touchpoints = pd.DataFrame(
+        {
+            "touchpoint_id": _ids("P", len(tp)),
+            "account_id": aid[tp["acc_idx"]],
+            "date": dt(tp["day"]),
+            "kind": tp["kind"].to_numpy(),
+            "sentiment": tp["sentiment"].to_numpy(),
+        }
+    )
 
     mil = w["mil"]
-    milestones = pd.DataFrame({"account_id": aid[mil["acc_idx"]], "milestone": mil["milestone"].to_numpy(),
-                               "achieved_date": dt(mil["day"])})
+    milestones = pd.DataFrame(
+        {
+            "account_id": aid[mil["acc_idx"]],
+            "milestone": mil["milestone"].to_numpy(),
+            "achieved_date": dt(mil["day"]),
+        }
+    )
 
     st = w["stake"]
-    stakeholder_events = pd.DataFrame({"event_id": _ids("E", len(st)), "account_id": aid[st["acc_idx"]],
-                                       "date": dt(st["day"]), "event": st["event"].to_numpy()})
+    stakeholder_events = pd.DataFrame(
+        {
+            "event_id": _ids("E", len(st)),
+            "account_id": aid[st["acc_idx"]],
+            "date": dt(st["day"]),
+            "event": st["event"].to_numpy(),
+        }
+    )
 
-    truth = pd.DataFrame({"account_id": aid, "scenario": w["scen"], "scenario_date": dt(w["scen_day"]),
-                          **{c: acc[c].round(4).to_numpy() for c in ("fit", "outcome", "relationship", "champion_stability",
-                                                                      "excitement", "price_sensitivity", "adoption")},
-                          "days_to_first_value": w["ttv"].astype(float), "disengaged_from": dt(w["disengaged"])})
+    truth = pd.DataFrame(
+        {
+            "account_id": aid,
+            "scenario": w["scen"],
+            "scenario_date": dt(w["scen_day"]),
+            **{
+                c: acc[c].round(4).to_numpy()
+                for c in (
+                    "fit",
+                    "outcome",
+                    "relationship",
+                    "champion_stability",
+                    "excitement",
+                    "price_sensitivity",
+                    "adoption",
+                )
+            },
+            "days_to_first_value": w["ttv"].astype(float),
+            "disengaged_from": dt(w["disengaged"]),
+        }
+    )
 
-    tables = dict(accounts=accounts, contracts=contracts, mrr_monthly=mrr_monthly, renewals=renewals,
-                  users=users, usage=usage, tickets=tickets, nps=nps, touchpoints=touchpoints,
-                  milestones=milestones, stakeholder_events=stakeholder_events, truth=truth)
+    tables = dict(
+        accounts=accounts,
+        contracts=contracts,
+        mrr_monthly=mrr_monthly,
+        renewals=renewals,
+        users=users,
+        usage=usage,
+        tickets=tickets,
+        nps=nps,
+        touchpoints=touchpoints,
+        milestones=milestones,
+        stakeholder_events=stakeholder_events,
+        truth=truth,
+    )
     tables = {k: _canonical_dtypes(k, v.reset_index(drop=True)) for k, v in tables.items()}
     meta = {"currency": cfg.currency, "source": "csworkbook.synth", "generator": cfg.as_meta()}
     return Dataset(tables=tables, as_of=cal.as_of, meta=meta)

@@ -1,0 +1,38 @@
+import pandas as pd
+
+from csworkbook.features import window_agg
+
+
+def test_window_respects_lead_and_length():
+    obs = pd.DataFrame(
+        {"account_id": ["a", "b"], "obs_date": pd.to_datetime(["2025-03-01", "2025-03-01"])}
+    )
+    t = pd.DataFrame(
+        {
+            "account_id": ["a", "a", "a", "a"],
+            "date": pd.to_datetime(["2024-12-29", "2024-12-30", "2025-01-29", "2025-01-30"]),
+            "v": [1.0, 2.0, 4.0, 8.0],
+        }
+    )
+    # window [obs - 30 - 31 days, obs - 30 days) = [2024-12-30, 2025-01-30): start in, end out
+    out = window_agg(
+        obs,
+        t,
+        "date",
+        {"n": ("v", "count"), "s": ("v", "sum"), "m": ("v", "mean")},
+        days=31,
+        lead_days=30,
+    )
+    assert out.loc[0, "n"] == 2 and out.loc[0, "s"] == 6.0 and out.loc[0, "m"] == 3.0
+    # an account without rows gets 0 for counts and sums, NaN for means
+    assert out.loc[1, "n"] == 0 and out.loc[1, "s"] == 0
+    assert pd.isna(out.loc[1, "m"])
+
+
+def test_window_keeps_obs_index():
+    obs = pd.DataFrame(
+        {"account_id": ["a"], "obs_date": pd.to_datetime(["2025-03-01"])}, index=[42]
+    )
+    t = pd.DataFrame({"account_id": ["a"], "date": pd.to_datetime(["2025-02-01"])})
+    out = window_agg(obs, t, "date", {"n": ("date", "count")}, days=60)
+    assert list(out.index) == [42] and out.loc[42, "n"] == 1
