@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from .dataset import Dataset
-from .schema import TABLES, Col
+from .schema import TABLES, Col, data_dictionary_markdown
 from .validate import ValidationReport, validate
 
 META_FILE = "dataset.yaml"
@@ -176,6 +176,10 @@ def write_dataset(ds: Dataset, path: str | os.PathLike, *, fmt: str = "csv") -> 
             )
         else:
             df.to_parquet(folder / f"{name}.parquet", index=False)
+    # Spreadsheet users open the folder, not README: the dictionary travels with the data.
+    (folder / "DATA_DICTIONARY.md").write_text(
+        "# Data dictionary\n\n" + data_dictionary_markdown(), encoding="utf-8"
+    )
     meta = {"as_of": ds.as_of.strftime("%Y-%m-%d"), **ds.meta}
     (folder / META_FILE).write_text(
         yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8"

@@ -236,6 +236,19 @@ TABLES: dict[str, Table] = {
             references=_ACC,
         ),
         Table(
+            "events",
+            "one row per raw product event (large; usage can be derived from it)",
+            (),
+            (
+                Col("event_time", "datetime", "When the event happened."),
+                _id("account_id", "Customer company."),
+                Col("user_id", "string", "Person who triggered it.", nullable=True),
+                Col("event_name", "string", "What happened, e.g. 'report_sent'."),
+                Col("feature", "string", "Product area it belongs to.", nullable=True),
+            ),
+            references=_ACC,
+        ),
+        Table(
             "tickets",
             "one row per support ticket",
             ("ticket_id",),
@@ -394,7 +407,8 @@ def data_dictionary_markdown() -> str:
     for t in TABLES.values():
         flag = "required" if t.required else ("synthetic only" if t.synthetic_only else "optional")
         out.append(f"### `{t.name}` ({flag})\n")
-        out.append(f"Grain: {t.grain}. Key: {', '.join(f'`{k}`' for k in t.key)}.\n")
+        key = ", ".join(f"`{k}`" for k in t.key) if t.key else "none (rows may repeat)"
+        out.append(f"Grain: {t.grain}. Key: {key}.\n")
         out.append("| column | type | description | allowed / range |")
         out.append("|---|---|---|---|")
         for c in t.columns:

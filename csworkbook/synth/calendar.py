@@ -34,7 +34,12 @@ class Calendar:
     def to_dates(self, day) -> pd.DatetimeIndex:
         """Day offsets (float NaN allowed) to dates."""
         day = np.asarray(day, dtype="float64")
-        return pd.DatetimeIndex(self.start + pd.to_timedelta(day, unit="D"))
+        out = np.full(day.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+        ok = np.isfinite(day)
+        # whole nanoseconds from the start, rounded once, so dates and minutes come out exact
+        ns = np.round(day[ok] * 86_400e9).astype("int64").astype("timedelta64[ns]")
+        out[ok] = np.datetime64(self.start.to_datetime64(), "ns") + ns
+        return pd.DatetimeIndex(out)
 
     def seasonal_factor(self, day: np.ndarray) -> np.ndarray:
         """Usage dips in holiday weeks (New Year, Golden Week, Obon, Christmas)."""

@@ -120,7 +120,7 @@ def simulate_world(cfg: WorldConfig) -> dict:
     con2, ren2, path2 = ct.simulate(con2, risk, cal, rng)
     # Pass 3: some lost customers come back (reactivation).
     both = pd.concat([con1, con2], ignore_index=True)
-    still = both.groupby("acc_idx")["end_month"].agg(lambda s: (s < 0).any())
+    still = (both["end_month"] < 0).groupby(both["acc_idx"]).any()
     last_end = both.groupby("acc_idx")["end_month"].max()
     gone = still.index[~still.to_numpy()].to_numpy()
     back = gone[
@@ -164,12 +164,7 @@ def simulate_world(cfg: WorldConfig) -> dict:
     scen_day = np.where(missed, np.nan, scen_day)
 
     # Accounts with no live contract at as_of have churned; the last end is the churn day.
-    live_now = (
-        con.groupby("acc_idx")["end_month"]
-        .agg(lambda s: (s < 0).any())
-        .reindex(acc["idx"])
-        .to_numpy()
-    )
+    live_now = (con["end_month"] < 0).groupby(con["acc_idx"]).any().reindex(acc["idx"]).to_numpy()
     end_m = con.groupby("acc_idx")["end_month"].max().reindex(acc["idx"]).to_numpy()
     churn_day = np.where(live_now, np.inf, cal.month_day[np.maximum(end_m, 0)]).astype(float)
     ordinary = ~live_now & ~np.isin(scen, HEAVY_SCENARIOS)
