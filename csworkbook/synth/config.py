@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-HEAVY_SCENARIOS = (
-    "heavy_goals_met",
-    "heavy_sponsor_left_new_tool",
-    "heavy_roadmap_stale",
-    "heavy_bad_last_interaction",
-    "heavy_roi_unproven",
-    "heavy_priority_dropped",
-)
-LIGHT_SCENARIOS = (
-    "light_category_leader",
-    "light_knows_must_use_more",
-    "light_cultural_pace",
-    "light_excellent_relationship",
-)
+from ..schema import SCENARIOS
+
+HEAVY_SCENARIOS = tuple(s for s in SCENARIOS if s.startswith("heavy_"))
+LIGHT_SCENARIOS = tuple(s for s in SCENARIOS if s.startswith("light_"))
 
 # What a CSM writes down when a heavy-usage account churns in each scenario.
 HEAVY_REASON = {
