@@ -1,8 +1,12 @@
-"""Retention metrics on canonical tables: pure functions, DataFrames in and out.
+"""Churn and retention metrics on canonical tables: pure functions, DataFrames in and out.
 
-Revenue retention is measured per account between two months: the accounts paying in
-the start month form the cohort; GRR caps each account's end MRR at its start MRR (no
-credit for expansion, full debit for contraction and churn), NRR does not.
+Principle 8 asks *what* churns: a customer company, one of its departments, or a single
+contract. Every function here takes ``unit=`` (``"account"``, ``"department"`` or
+``"contract"``) and measures the same thing at that grain, so the choice can be compared.
+
+Revenue retention compares each unit's MRR in two months: the units paying in the start
+month form the cohort; GRR caps each unit's end MRR at its start MRR (no credit for
+expansion, full debit for contraction and churn), NRR does not.
 """
 
 from __future__ import annotations
@@ -10,16 +14,85 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+UNITS = ("account", "department", "contract")
+
 
 def _month(x) -> pd.Timestamp:
     return pd.Timestamp(x).to_period("M").to_timestamp()
 
 
-def account_mrr(mrr_monthly: pd.DataFrame) -> pd.DataFrame:
-    """MRR per account and month (contracts summed), as a wide month × account frame."""
-    return mrr_monthly.pivot_table(
-        index="month", columns="account_id", values="mrr", aggfunc="sum", fill_value=0.0
+def unit_keys(mrr_monthly: pd.DataFrame, contracts: pd.DataFrame | None, unit: str) -> pd.Series:
+    """The unit each MRR row belongs to: ``account_id``, ``account_id/department`` or
+    ``contract_id``."""
+    if unit == "account":
+        return mrr_monthly["account_id"]
+    if unit == "contract":
+        return mrr_monthly["contract_id"]
+    if unit == "department":
+        if contracts is None:
+            raise ValueError(
+                "unit='department' needs contracts= (it holds each contract's department)"
+            )
+        dept = mrr_monthly["contract_id"].map(contracts.set_index("contract_id")["department"])
+        return mrr_monthly["account_id"] + "/" + dept
+    raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
+
+
+def unit_mrr(mrr_monthly: pd.DataFrame, contracts=None, *, unit: str = "account") -> pd.DataFrame:
+    """Wide MRR table: one row per unit, one column per month (every month in the data),
+    zeros where the unit paid nothing. The index also carries ``account_id``."""
+    key = unit_keys(mrr_monthly, contracts, unit)
+    wide = mrr_monthly.assign(unit=key.to_numpy()).pivot_table(
+        index=["unit", "account_id"], columns="month", values="mrr", aggfunc="sum", fill_value=0.0
     )
+    months = pd.date_range(wide.columns.min(), wide.columns.max(), freq="MS")
+    return wide.reindex(columns=months, fill_value=0.0)
+
+
+def mrr_movements(
+    mrr_monthly: pd.DataFrame, contracts=None, *, unit: str = "account"
+) -> pd.DataFrame:
+    """Monthly MRR bridge: new, expansion, reactivation, contraction and churn.
+
+    A unit is *new* the first month it pays, *reactivated* when it pays again after a month
+    at zero, *churned* when it goes to zero. ``ending_mrr = starting_mrr + new + expansion +
+    reactivation - contraction - churn`` holds for every month.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"contract_id": ["c"] * 3, "account_id": ["a"] * 3,
+    ...                   "month": pd.date_range("2024-01-01", periods=3, freq="MS"),
+    ...                   "mrr": [100.0, 120.0, 90.0]})
+    >>> mrr_movements(m)[["new", "expansion", "contraction"]].to_numpy().tolist()
+    [[100.0, 0.0, 0.0], [0.0, 20.0, 0.0], [0.0, 0.0, 30.0]]
+    """
+    wide = unit_mrr(mrr_monthly, contracts, unit=unit).to_numpy()
+    prev = np.column_stack([np.zeros(len(wide)), wide[:, :-1]])
+    ever_before = np.column_stack(
+        [np.zeros(len(wide), dtype=bool), np.maximum.accumulate(wide > 0, axis=1)[:, :-1]]
+    )
+    starts = (prev == 0) & (wide > 0)
+    up = (prev > 0) & (wide > prev)
+    down = (prev > 0) & (wide < prev) & (wide > 0)
+    gone = (prev > 0) & (wide == 0)
+    out = pd.DataFrame(
+        {
+            "starting_mrr": prev.sum(axis=0),
+            "new": np.where(starts & ~ever_before, wide, 0).sum(axis=0),
+            "expansion": np.where(up, wide - prev, 0).sum(axis=0),
+            "reactivation": np.where(starts & ever_before, wide, 0).sum(axis=0),
+            "contraction": np.where(down, prev - wide, 0).sum(axis=0),
+            "churn": np.where(gone, prev, 0).sum(axis=0),
+            "ending_mrr": wide.sum(axis=0),
+            "units_churned": gone.sum(axis=0),
+            "units_active": (wide > 0).sum(axis=0),
+        },
+        index=pd.date_range(
+            mrr_monthly["month"].min(), periods=wide.shape[1], freq="MS", name="month"
+        ),
+    )
+    return out.round(2)
 
 
 def revenue_retention(
@@ -28,9 +101,11 @@ def revenue_retention(
     end,
     *,
     accounts: pd.DataFrame | None = None,
+    contracts: pd.DataFrame | None = None,
     by: str | None = None,
+    unit: str = "account",
 ) -> pd.DataFrame:
-    """Gross and net revenue retention and logo churn of the start month's paying accounts.
+    """Logo churn, MRR churn, GRR and NRR of the units paying in the start month.
 
     Parameters
     ----------
@@ -40,13 +115,18 @@ def revenue_retention(
         Months compared (any day in the month).
     accounts : DataFrame, optional
         Canonical ``accounts`` table, needed when ``by`` is given.
+    contracts : DataFrame, optional
+        Canonical ``contracts`` table, needed for ``unit="department"``.
     by : str, optional
         An ``accounts`` column to break the figures down by (e.g. ``"segment"``).
+    unit : {"account", "department", "contract"}
+        What counts as one customer.
 
     Returns
     -------
-    DataFrame with one row per group (or one row ``all``): ``accounts`` in the cohort,
-    ``start_mrr``, ``end_mrr``, ``grr``, ``nrr``, ``logo_churn``.
+    DataFrame with one row per group (or one row ``all``): ``units`` in the cohort,
+    ``start_mrr``, ``end_mrr``, ``logo_churn``, ``mrr_churn`` (churn + contraction),
+    ``net_mrr_churn`` (less expansion), ``grr`` and ``nrr``.
 
     Examples
     --------
@@ -63,31 +143,30 @@ def revenue_retention(
     if e <= s:
         raise ValueError(f"end month {e.date()} must come after start month {s.date()}")
     m = mrr_monthly[mrr_monthly["month"].isin([s, e])]
-    wide = m.pivot_table(
-        index="account_id", columns="month", values="mrr", aggfunc="sum", fill_value=0.0
+    key = unit_keys(m, contracts, unit)
+    wide = m.assign(unit=key.to_numpy()).pivot_table(
+        index=["unit", "account_id"], columns="month", values="mrr", aggfunc="sum", fill_value=0.0
     )
     wide = wide.reindex(columns=[s, e], fill_value=0.0)
     wide.columns = ["start_mrr", "end_mrr"]
-    cohort = wide[wide["start_mrr"] > 0].copy()
+    cohort = wide[wide["start_mrr"] > 0].reset_index()
     cohort["kept"] = np.minimum(cohort["end_mrr"], cohort["start_mrr"])
     cohort["lost"] = cohort["end_mrr"] <= 0
     if by is None:
-        groups = pd.Series("all", index=cohort.index, name="group")
+        groups = pd.Series("all", index=cohort.index)
     else:
         if accounts is None:
             raise ValueError("pass accounts= to break retention down by an account column")
-        groups = accounts.set_index("account_id")[by].reindex(cohort.index)
-    g = cohort.groupby(groups, observed=True)
+        groups = cohort["account_id"].map(accounts.set_index("account_id")[by])
+    g = cohort.groupby(groups.to_numpy(), observed=True)
     out = pd.DataFrame(
-        {
-            "accounts": g.size(),
-            "start_mrr": g["start_mrr"].sum(),
-            "end_mrr": g["end_mrr"].sum(),
-        }
+        {"units": g.size(), "start_mrr": g["start_mrr"].sum(), "end_mrr": g["end_mrr"].sum()}
     )
+    out["logo_churn"] = g["lost"].mean()
     out["grr"] = g["kept"].sum() / out["start_mrr"]
     out["nrr"] = out["end_mrr"] / out["start_mrr"]
-    out["logo_churn"] = g["lost"].mean()
+    out["mrr_churn"] = 1 - out["grr"]
+    out["net_mrr_churn"] = 1 - out["nrr"]
     out.index.name = by
     return out
 
@@ -96,3 +175,45 @@ def trailing_year(mrr_monthly: pd.DataFrame, as_of, **kwargs) -> pd.DataFrame:
     """:func:`revenue_retention` over the twelve months ending in the month of ``as_of``."""
     end = _month(as_of)
     return revenue_retention(mrr_monthly, end - pd.DateOffset(months=12), end, **kwargs)
+
+
+def churn_by_unit(mrr_monthly, contracts, start, end, **kwargs) -> pd.DataFrame:
+    """The same period measured with each unit of measure, one row per unit (principle 8)."""
+    rows = {
+        u: revenue_retention(mrr_monthly, start, end, contracts=contracts, unit=u, **kwargs).iloc[0]
+        for u in UNITS
+    }
+    return pd.DataFrame(rows).T.rename_axis("unit")
+
+
+def activity_churn(usage: pd.DataFrame, start, end, *, days: int = 28) -> pd.Series:
+    """Share of accounts active in the ``days`` before ``start`` with no active user in the
+    ``days`` before ``end`` (inactive customers who may still be paying)."""
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    active = usage[usage["active_users"] > 0]
+
+    def active_in(t):
+        w = active[(active["week"] < t) & (active["week"] >= t - pd.Timedelta(days=days))]
+        return set(w["account_id"])
+
+    before, after = active_in(s), active_in(e)
+    lost = len(before - after)
+    return pd.Series(
+        {
+            "active_at_start": len(before),
+            "inactive_at_end": lost,
+            "activity_churn": lost / max(len(before), 1),
+        }
+    )
+
+
+def annual_from_monthly(rate):
+    """Compound a monthly churn rate into the annual rate: ``1 - (1 - m) ** 12``.
+
+    Computed as ``-expm1(12 * log1p(-m))`` so tiny rates keep their precision."""
+    return -np.expm1(12 * np.log1p(-np.asarray(rate, dtype=float)))
+
+
+def monthly_from_annual(rate):
+    """The monthly churn rate that compounds to ``rate`` over twelve months."""
+    return -np.expm1(np.log1p(-np.asarray(rate, dtype=float)) / 12)

@@ -55,3 +55,67 @@ def stacked_area(
     ax.legend(title=hue, loc="upper left", frameon=False)
     ax.margins(x=0)
     return ax
+
+
+def mrr_bridge(data: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
+    """Monthly MRR movements from :func:`csworkbook.metrics.mrr_movements`: gains stacked
+    above zero, losses below, net change as a line."""
+    ax = ax or plt.gca()
+    x = data.index
+    width = 20  # days
+    gains = ["new", "expansion", "reactivation"]
+    losses = ["contraction", "churn"]
+    colors = dict(zip(gains + losses, sns.color_palette("deep", 5), strict=True))
+    bottom = 0
+    for c in gains:
+        ax.bar(x, data[c], width, bottom=bottom, label=c, color=colors[c])
+        bottom = bottom + data[c]
+    bottom = 0
+    for c in losses:
+        ax.bar(x, -data[c], width, bottom=bottom, label=c, color=colors[c])
+        bottom = bottom - data[c]
+    net = data[gains].sum(axis=1) - data[losses].sum(axis=1)
+    ax.plot(x, net, color="black", linewidth=1.2, label="net change")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.legend(ncol=3, fontsize=8, frameon=False, loc="upper left")
+    ax.set_xlabel("month")
+    return ax
+
+
+def cohort_heatmap(
+    data: pd.DataFrame, *, ax: plt.Axes | None = None, max_age: int = 24
+) -> plt.Axes:
+    """Heatmap of a :func:`csworkbook.cohorts.cohort_matrix` (its ``size`` column is dropped)."""
+    ax = ax or plt.gca()
+    m = data.drop(columns="size", errors="ignore").loc[:, :max_age]
+    m.index = m.index.strftime("%Y-%m")
+    sns.heatmap(
+        m,
+        ax=ax,
+        cmap="viridis",
+        vmin=0,
+        vmax=max(1.0, float(m.max().max())),
+        cbar_kws={"shrink": 0.8},
+    )
+    ax.set_xlabel("months since start")
+    ax.set_ylabel("cohort")
+    return ax
+
+
+def survival_curves(
+    data: pd.DataFrame,
+    *,
+    x: str = "timeline",
+    y: str = "survival",
+    hue: str = "group",
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Step plot of Kaplan–Meier curves in long format (see :func:`csworkbook.survival.km_by`)."""
+    ax = ax or plt.gca()
+    for key, g in data.groupby(hue, observed=True):
+        ax.step(g[x], g[y], where="post", label=str(key))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("months since first payment")
+    ax.set_ylabel("share still paying")
+    ax.legend(title=hue, frameon=False)
+    return ax

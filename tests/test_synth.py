@@ -135,7 +135,7 @@ def test_a_departed_champion_raises_churn_at_the_next_renewal(demo):
     recent = m[(m.date < m.renewal_date) & (m.date >= m.renewal_date - pd.Timedelta(days=240))]
     hit = ren.index.isin(recent["index"])
     churn = ren.outcome.eq("churned")
-    assert churn[hit].mean() > 1.5 * churn[~hit].mean()
+    assert churn[hit].mean() > 1.3 * churn[~hit].mean()  # about 1.0 without the mechanism
 
 
 def test_slow_time_to_value_hurts_the_first_renewal(demo):

@@ -58,8 +58,8 @@ def make_accounts(cfg: WorldConfig, cal: Calendar, rng: np.random.Generator) -> 
     seg_i = rng.choice(3, size=n, p=list(cfg.segment_mix))
     segment = np.array(SEGMENTS)[seg_i]
 
-    # Acquisition grows over time (a company scaling up), none in the final month.
-    m = np.arange(cal.n_months - 1)
+    # Acquisition grows over time (a company scaling up).
+    m = np.arange(cal.n_months)
     w = 1.0 + 1.5 * m / cal.n_months
     first_month = rng.choice(m, size=n, p=w / w.sum())
 

@@ -52,7 +52,7 @@ class Risk:
         # Slow onboarding hurts the first renewal most (principle 7).
         x += np.where(k == 1, 0.6, 0.2) * np.clip(self.ttv_ratio[a] - 1, -0.7, 2.5)
         scale = np.where(monthly, 0.5, 1.0)
-        x += scale * 1.2 * (count_in_window(*self.champion_left, a, day - 240, day) > 0)
+        x += scale * 1.6 * (count_in_window(*self.champion_left, a, day - 240, day) > 0)
         x += scale * 0.5 * (count_in_window(*self.sponsor_or_reorg, a, day - 240, day) > 0)
         x += scale * 0.45 * np.minimum(count_in_window(*self.bad_tickets, a, day - 180, day), 3)
         sc = self.scenario[a]

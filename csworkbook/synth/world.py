@@ -125,7 +125,7 @@ def simulate_world(cfg: WorldConfig) -> dict:
     gone = still.index[~still.to_numpy()].to_numpy()
     back = gone[
         rng.random(len(gone))
-        < 0.10 * sigmoid(acc["fit"].to_numpy()[gone] + acc["outcome"].to_numpy()[gone])
+        < 0.35 * sigmoid(acc["fit"].to_numpy()[gone] + acc["outcome"].to_numpy()[gone])
     ]
     m_back = last_end.reindex(back).to_numpy() + rng.integers(3, 13, len(back))
     back, m_back = back[m_back <= cal.n_months - 2], m_back[m_back <= cal.n_months - 2]
