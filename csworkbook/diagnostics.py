@@ -19,7 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .dataset import Dataset
-from .features import usage_features, window_agg
+from .features import OTHER_FEATURES, USAGE_FEATURES, account_signals
 from .metrics import trailing_year
 
 # Benchmark ranges for a B2B SaaS company's trailing twelve months.
@@ -38,28 +38,6 @@ BENCHMARKS = pd.DataFrame(
     ],
     columns=["group", "metric", "low", "high"],
 )
-
-USAGE_FEATURES = [
-    "active_share",
-    "sessions_per_user",
-    "key_actions_per_week",
-    "features_used",
-    "active_users_trend",
-    "key_actions_trend",
-]
-OTHER_FEATURES = [
-    "nps_mean",
-    "nps_detractors",
-    "low_csat_tickets",
-    "urgent_tickets",
-    "champion_left",
-    "sponsor_or_reorg",
-    "business_reviews",
-    "negative_touches",
-    "positive_touches",
-    "days_to_first_value",
-    "icp_fit",
-]
 
 
 def calibration(ds: Dataset) -> pd.DataFrame:
@@ -88,70 +66,6 @@ def renewal_observations(ds: Dataset, *, min_term_months: int = 12) -> pd.DataFr
     )
 
 
-def signal_features(ds: Dataset, obs: pd.DataFrame, *, lead_days: int = 30) -> pd.DataFrame:
-    """Usage and non-usage signals known ``lead_days`` before each observation date."""
-    out = usage_features(obs, ds.usage, obs["seats"], lead_days=lead_days)
-    nps = window_agg(
-        obs,
-        ds.nps.assign(detractor=ds.nps["score"] <= 6),
-        "date",
-        {"nps_mean": ("score", "mean"), "nps_detractors": ("detractor", "sum")},
-        days=365,
-        lead_days=lead_days,
-    )
-    t = ds.tickets.assign(
-        date=ds.tickets["opened_at"],
-        low=ds.tickets["csat"] <= 2,
-        urgent=ds.tickets["priority"] == "urgent",
-    )
-    tix = window_agg(
-        obs,
-        t,
-        "date",
-        {"low_csat_tickets": ("low", "sum"), "urgent_tickets": ("urgent", "sum")},
-        days=180,
-        lead_days=lead_days,
-    )
-    st = ds.stakeholder_events.assign(
-        champ=ds.stakeholder_events["event"] == "champion_left",
-        other=ds.stakeholder_events["event"] != "champion_left",
-    )
-    stake = window_agg(
-        obs,
-        st,
-        "date",
-        {"champion_left": ("champ", "sum"), "sponsor_or_reorg": ("other", "sum")},
-        days=240,
-        lead_days=lead_days,
-    )
-    tp = ds.touchpoints.assign(
-        review=ds.touchpoints["kind"].isin(["qbr", "ebr"]),
-        neg=ds.touchpoints["sentiment"] == "negative",
-        pos=ds.touchpoints["sentiment"] == "positive",
-    )
-    reviews = window_agg(
-        obs, tp, "date", {"business_reviews": ("review", "sum")}, days=365, lead_days=lead_days
-    )
-    mood = window_agg(
-        obs,
-        tp,
-        "date",
-        {"negative_touches": ("neg", "sum"), "positive_touches": ("pos", "sum")},
-        days=180,
-        lead_days=lead_days,
-    )
-    fv = ds.milestones[ds.milestones["milestone"] == "first_value"].set_index("account_id")[
-        "achieved_date"
-    ]
-    acc = ds.accounts.set_index("account_id")
-    first = acc["first_contract_date"].reindex(obs["account_id"]).to_numpy()
-    ttv = (pd.to_datetime(fv.reindex(obs["account_id"]).to_numpy()) - first).days
-    out = pd.concat([out, nps, tix, stake, reviews, mood], axis=1)
-    out["days_to_first_value"] = np.asarray(ttv, dtype=float)
-    out["icp_fit"] = acc["icp_fit"].reindex(obs["account_id"]).to_numpy()
-    return out[USAGE_FEATURES + OTHER_FEATURES]
-
-
 def _cv_auc(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, folds: int) -> float:
     model = make_pipeline(
         SimpleImputer(strategy="median", add_indicator=True),
@@ -175,7 +89,7 @@ def signal_auc(ds: Dataset, *, lead_days: int = 30, folds: int = 5) -> pd.DataFr
     ``renewals`` and ``churn_rate``.
     """
     obs = renewal_observations(ds)
-    X = signal_features(ds, obs, lead_days=lead_days)
+    X = account_signals(ds, obs, lead_days=lead_days)[USAGE_FEATURES + OTHER_FEATURES]
     y = obs["churned"].to_numpy()
     groups = obs["account_id"].to_numpy()
     rows = {

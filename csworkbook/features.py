@@ -10,6 +10,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# Features the workbook's models use: usage alone, then everything else a CS team can see.
+USAGE_FEATURES = [
+    "active_share",
+    "sessions_per_user",
+    "key_actions_per_week",
+    "features_used",
+    "active_users_trend",
+    "key_actions_trend",
+]
+OTHER_FEATURES = [
+    "nps_mean",
+    "nps_detractors",
+    "low_csat_tickets",
+    "urgent_tickets",
+    "champion_left",
+    "sponsor_or_reorg",
+    "business_reviews",
+    "negative_touches",
+    "positive_touches",
+    "days_to_first_value",
+    "icp_fit",
+]
+
 
 def window_agg(
     obs: pd.DataFrame,
@@ -83,3 +106,93 @@ def usage_features(
     out["active_users_trend"] = np.log1p(recent["active_users"]) - np.log1p(base["active_users"])
     out["key_actions_trend"] = np.log1p(recent["key_actions"]) - np.log1p(base["key_actions"])
     return out
+
+
+def account_signals(ds, obs: pd.DataFrame, *, lead_days: int = 0) -> pd.DataFrame:
+    """Usage and non-usage signals known ``lead_days`` before each observation date.
+
+    ``obs`` needs ``account_id``, ``obs_date`` and ``seats`` (licensed seats at that date).
+    Returns :data:`USAGE_FEATURES` and :data:`OTHER_FEATURES` columns aligned to ``obs``."""
+    out = usage_features(obs, ds.usage, obs["seats"], lead_days=lead_days)
+    nps = window_agg(
+        obs,
+        ds.nps.assign(detractor=ds.nps["score"] <= 6),
+        "date",
+        {"nps_mean": ("score", "mean"), "nps_detractors": ("detractor", "sum")},
+        days=365,
+        lead_days=lead_days,
+    )
+    t = ds.tickets.assign(
+        date=ds.tickets["opened_at"],
+        low=ds.tickets["csat"] <= 2,
+        urgent=ds.tickets["priority"] == "urgent",
+    )
+    tix = window_agg(
+        obs,
+        t,
+        "date",
+        {"low_csat_tickets": ("low", "sum"), "urgent_tickets": ("urgent", "sum")},
+        days=180,
+        lead_days=lead_days,
+    )
+    st = ds.stakeholder_events.assign(
+        champ=ds.stakeholder_events["event"] == "champion_left",
+        other=ds.stakeholder_events["event"] != "champion_left",
+    )
+    stake = window_agg(
+        obs,
+        st,
+        "date",
+        {"champion_left": ("champ", "sum"), "sponsor_or_reorg": ("other", "sum")},
+        days=240,
+        lead_days=lead_days,
+    )
+    tp = ds.touchpoints.assign(
+        review=ds.touchpoints["kind"].isin(["qbr", "ebr"]),
+        neg=ds.touchpoints["sentiment"] == "negative",
+        pos=ds.touchpoints["sentiment"] == "positive",
+    )
+    reviews = window_agg(
+        obs, tp, "date", {"business_reviews": ("review", "sum")}, days=365, lead_days=lead_days
+    )
+    mood = window_agg(
+        obs,
+        tp,
+        "date",
+        {"negative_touches": ("neg", "sum"), "positive_touches": ("pos", "sum")},
+        days=180,
+        lead_days=lead_days,
+    )
+    fv = ds.milestones[ds.milestones["milestone"] == "first_value"].set_index("account_id")[
+        "achieved_date"
+    ]
+    acc = ds.accounts.set_index("account_id")
+    first = acc["first_contract_date"].reindex(obs["account_id"]).to_numpy()
+    ttv = (pd.to_datetime(fv.reindex(obs["account_id"]).to_numpy()) - first).days
+    out = pd.concat([out, nps, tix, stake, reviews, mood], axis=1)
+    out["days_to_first_value"] = np.asarray(ttv, dtype=float)
+    out["icp_fit"] = acc["icp_fit"].reindex(obs["account_id"]).to_numpy()
+    last = window_agg(
+        obs,
+        ds.usage[ds.usage["active_users"] > 0],
+        "week",
+        {"last": ("week", "max")},
+        days=3650,
+        lead_days=lead_days,
+    )["last"]
+    cutoff = obs["obs_date"] - pd.Timedelta(days=lead_days)
+    out["days_since_active"] = (cutoff - last).dt.days.astype(float)
+    out["tenure_days"] = (cutoff.to_numpy() - first).astype("timedelta64[D]").astype(float)
+    return out[USAGE_FEATURES + OTHER_FEATURES + ["days_since_active", "tenure_days"]]
+
+
+def seats_at(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
+    """Licensed seats of each observation's account on its date (contracts in force)."""
+    m = obs[["account_id", "obs_date"]].reset_index(drop=True)
+    m["_obs"] = np.arange(len(m))
+    c = m.merge(contracts[["account_id", "start_date", "end_date", "seats"]], on="account_id")
+    live = (c["start_date"] <= c["obs_date"]) & (
+        c["end_date"].isna() | (c["end_date"] > c["obs_date"])
+    )
+    seats = c[live].groupby("_obs")["seats"].sum().reindex(range(len(m)), fill_value=0)
+    return pd.Series(seats.to_numpy(dtype=float), index=obs.index, name="seats")

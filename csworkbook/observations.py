@@ -1,0 +1,108 @@
+"""Leakage-safe observation datasets for churn analysis and prediction.
+
+An *observation* is one account on one date. Its features use only data dated before
+the observation date; its label says whether the account churns in a window that
+starts ``lead_days`` after it (the time a CSM needs to act). Observations whose account
+churns inside the lead time are left out and counted, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .features import account_signals, seats_at
+from .survival import lifetimes
+
+
+def account_churn_dates(ds) -> pd.DataFrame:
+    """First paid month and churn date (first month paying nothing; NaT if still paying)."""
+    lt = lifetimes(ds.mrr_monthly)
+    churn = (
+        pd.PeriodIndex(lt["start"], freq="M") + lt["months"].astype(int).to_numpy()
+    ).to_timestamp()
+    return pd.DataFrame(
+        {
+            "account_id": lt["account_id"].to_numpy(),
+            "start": lt["start"].to_numpy(),
+            "churn_date": churn.where(lt["churned"].to_numpy()),
+        }
+    )
+
+
+def observation_dates(
+    ds,
+    *,
+    every_days: int = 28,
+    first=None,
+    lead_days: int = 28,
+    horizon_days: int = 91,
+    min_tenure_days: int = 28,
+) -> pd.DataFrame:
+    """One row per account and observation date while the account is a customer.
+
+    Parameters
+    ----------
+    ds : Dataset
+    every_days : int, default 28
+        Interval between observation dates.
+    first : date-like, optional
+        First observation date (default: a year after the data starts).
+    lead_days, horizon_days : int
+        The label is churn within ``(obs_date + lead_days, obs_date + lead_days + horizon_days]``.
+        Dates too late for the whole window to be observed before ``as_of`` are not produced.
+    min_tenure_days : int
+        Skip accounts younger than this on the date (too little behaviour to judge).
+
+    Returns
+    -------
+    DataFrame with ``account_id``, ``obs_date``, ``churned`` and ``seats``;
+    ``attrs["left_out"]`` counts observations whose account churned inside the lead time.
+    """
+    life = account_churn_dates(ds)
+    data_start = ds.mrr_monthly["month"].min()
+    first = pd.Timestamp(first) if first is not None else data_start + pd.DateOffset(years=1)
+    last = ds.as_of - pd.Timedelta(days=lead_days + horizon_days)
+    if last < first:
+        raise ValueError(
+            f"no observation date fits: the label window of {lead_days}+{horizon_days} days needs "
+            f"data after {first.date()}; the data ends {ds.as_of.date()}"
+        )
+    dates = pd.date_range(first, last, freq=f"{every_days}D")
+    obs = life.merge(pd.DataFrame({"obs_date": dates}), how="cross")
+    alive = (obs["start"] + pd.Timedelta(days=min_tenure_days) <= obs["obs_date"]) & (
+        obs["churn_date"].isna() | (obs["churn_date"] > obs["obs_date"])
+    )
+    obs = obs[alive]
+    until = obs["churn_date"] - obs["obs_date"]
+    too_soon = until <= pd.Timedelta(days=lead_days)
+    obs = obs[~too_soon].copy()
+    obs["churned"] = (until[~too_soon] <= pd.Timedelta(days=lead_days + horizon_days)).to_numpy()
+    obs = obs[["account_id", "obs_date", "churned"]].sort_values(["obs_date", "account_id"])
+    obs = obs.reset_index(drop=True)
+    obs["seats"] = seats_at(ds.contracts, obs)
+    obs.attrs["left_out"] = {"churned_within_lead_time": int(too_soon.sum())}
+    return obs
+
+
+def observation_dataset(ds, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Observations and their features (all computed from data before each date)."""
+    obs = observation_dates(ds, **kwargs)
+    X = account_signals(ds, obs, lead_days=0)
+    seg = ds.accounts.set_index("account_id")["segment"]
+    X["segment"] = obs["account_id"].map(seg).to_numpy()
+    return obs, X
+
+
+def decile_churn(X: pd.DataFrame, y, *, metric: str, q: int = 10) -> pd.DataFrame:
+    """Churn rate by decile of ``metric`` (ties share a bin); missing values get their own row."""
+    y = pd.Series(np.asarray(y, dtype=bool), index=X.index)
+    v = X[metric]
+    bins = pd.qcut(v.rank(method="first"), q, labels=False) + 1
+    out = y.groupby(bins).agg(observations="size", churn_rate="mean")
+    out["metric_low"] = v.groupby(bins).min()
+    out["metric_high"] = v.groupby(bins).max()
+    if v.isna().any():
+        out.loc["missing"] = [int(v.isna().sum()), float(y[v.isna()].mean()), np.nan, np.nan]
+    out.index.name = f"{metric}_decile"
+    return out
