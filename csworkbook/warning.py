@@ -90,3 +90,22 @@ def threshold_table(
             "alert_weeks_share": float(al["alert"].mean()),
         }
     return pd.DataFrame(rows).T.rename_axis("drop")
+
+
+def trajectory_before(
+    usage: pd.DataFrame, churn_dates: pd.DataFrame, *, metric: str = "active_users", weeks: int = 26
+) -> pd.DataFrame:
+    """Usage of churned accounts in the ``weeks`` before churn, relative to each account's
+    own mean over weeks ``weeks``–``weeks - 7`` before churn (so 1.0 = its usual level).
+
+    Returns a long frame: ``account_id``, ``weeks_before`` (1 = the last week) and ``relative``.
+    """
+    c = churn_dates.dropna(subset=["churn_date"])[["account_id", "churn_date"]]
+    u = usage[["account_id", "week", metric]].merge(c, on="account_id")
+    u["weeks_before"] = np.ceil((u["churn_date"] - u["week"]).dt.days / 7).astype(int)
+    u = u[(u["weeks_before"] >= 1) & (u["weeks_before"] <= weeks)]
+    base = u[u["weeks_before"] > weeks - 8].groupby("account_id")[metric].mean()
+    u["relative"] = u[metric] / u["account_id"].map(base.where(base > 0))
+    return u.dropna(subset=["relative"])[["account_id", "weeks_before", "relative"]].reset_index(
+        drop=True
+    )

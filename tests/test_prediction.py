@@ -122,3 +122,16 @@ def test_ordinary_churners_get_warned_heavy_ones_do_not(demo):
     assert warned[heavy].mean() < 0.5 * warned[scen == "none"].mean()
     table = ew.threshold_table(demo.usage, cd, drops=(0.2, 0.5))
     assert table.loc[0.2, "churners_warned"] > table.loc[0.5, "churners_warned"]
+
+
+def test_trajectory_is_relative_to_own_earlier_level():
+    u = pd.DataFrame(
+        {
+            "account_id": "a",
+            "week": pd.date_range("2024-01-01", periods=10, freq="7D"),
+            "active_users": [4, 4, 4, 4, 4, 4, 4, 4, 2, 1],
+        }
+    )
+    cd = pd.DataFrame({"account_id": ["a"], "churn_date": [pd.Timestamp("2024-03-11")]})
+    t = ew.trajectory_before(u, cd, weeks=10).set_index("weeks_before")["relative"]
+    assert t.loc[1] == pytest.approx(0.25) and t.loc[2] == pytest.approx(0.5) and t.loc[10] == 1.0
