@@ -94,6 +94,20 @@ def observation_dataset(ds, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
     return obs, X
 
 
+def current_observations(ds) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every account paying in the last month, observed on ``as_of`` (no label: the future
+    is unknown), with the same features as :func:`observation_dataset`: what to score today."""
+    last = ds.mrr_monthly["month"].max()
+    live = ds.mrr_monthly.loc[ds.mrr_monthly["month"] == last, "account_id"].drop_duplicates()
+    obs = pd.DataFrame(
+        {"account_id": live.sort_values().to_numpy(), "obs_date": ds.as_of + pd.Timedelta(days=1)}
+    )
+    obs["seats"] = seats_at(ds.contracts, obs)
+    X = account_signals(ds, obs, lead_days=0)
+    X["segment"] = obs["account_id"].map(ds.accounts.set_index("account_id")["segment"]).to_numpy()
+    return obs, X
+
+
 def decile_churn(X: pd.DataFrame, y, *, metric: str, q: int = 10) -> pd.DataFrame:
     """Churn rate by decile of ``metric`` (ties share a bin); missing values get their own row."""
     y = pd.Series(np.asarray(y, dtype=bool), index=X.index)

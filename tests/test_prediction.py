@@ -135,3 +135,11 @@ def test_trajectory_is_relative_to_own_earlier_level():
     cd = pd.DataFrame({"account_id": ["a"], "churn_date": [pd.Timestamp("2024-03-11")]})
     t = ew.trajectory_before(u, cd, weeks=10).set_index("weeks_before")["relative"]
     assert t.loc[1] == pytest.approx(0.25) and t.loc[2] == pytest.approx(0.5) and t.loc[10] == 1.0
+
+
+def test_current_observations_cover_todays_customers(demo):
+    now, X = ob.current_observations(demo)
+    last = demo.mrr_monthly[demo.mrr_monthly.month == demo.mrr_monthly.month.max()]
+    assert set(now.account_id) == set(last.account_id) and now.account_id.is_unique
+    assert (now.obs_date > demo.as_of).all() and len(X) == len(now)
+    assert X.active_share.notna().mean() > 0.95
