@@ -19,6 +19,13 @@ USAGE_FEATURES = [
     "active_users_trend",
     "key_actions_trend",
 ]
+# More behaviour, kept out of the two lists above so README's AUC comparison stays as defined.
+BEHAVIOUR_EXTRAS = [
+    "days_since_active",
+    "tenure_days",
+    "key_actions_pct_change",
+    "business_reviews_per_year",
+]
 OTHER_FEATURES = [
     "nps_mean",
     "nps_detractors",
@@ -103,6 +110,9 @@ def usage_features(
     out["sessions_per_user"] = recent["sessions"] / recent["active_users"].replace(0, np.nan)
     out["key_actions_per_week"] = recent["key_actions"]
     out["features_used"] = recent["features_used"]
+    out["key_actions_pct_change"] = (
+        recent["key_actions"] / base["key_actions"].replace(0, np.nan) - 1
+    )
     out["active_users_trend"] = np.log1p(recent["active_users"]) - np.log1p(base["active_users"])
     out["key_actions_trend"] = np.log1p(recent["key_actions"]) - np.log1p(base["key_actions"])
     return out
@@ -183,7 +193,22 @@ def account_signals(ds, obs: pd.DataFrame, *, lead_days: int = 0) -> pd.DataFram
     cutoff = obs["obs_date"] - pd.Timedelta(days=lead_days)
     out["days_since_active"] = (cutoff - last).dt.days.astype(float)
     out["tenure_days"] = (cutoff.to_numpy() - first).astype("timedelta64[D]").astype(float)
-    return out[USAGE_FEATURES + OTHER_FEATURES + ["days_since_active", "tenure_days"]]
+    out["business_reviews_per_year"] = tenure_scaled(
+        out["business_reviews"], out["tenure_days"], 365
+    )
+    return out[USAGE_FEATURES + OTHER_FEATURES + BEHAVIOUR_EXTRAS]
+
+
+def tenure_scaled(counts: pd.Series, tenure_days: pd.Series, window_days: int) -> pd.Series:
+    """Scale a count over a ``window_days`` window up for customers younger than the window,
+    so a three-month-old account is not judged on a year's worth of opportunities.
+
+    >>> import pandas as pd
+    >>> tenure_scaled(pd.Series([2.0, 2.0]), pd.Series([91.0, 730.0]), 365).round(2).tolist()
+    [8.02, 2.0]
+    """
+    exposure = np.clip(tenure_days.to_numpy(dtype=float), 1, window_days)
+    return counts * window_days / exposure
 
 
 def seats_at(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:

@@ -119,3 +119,30 @@ def survival_curves(
     ax.set_ylabel("share still paying")
     ax.legend(title=hue, frameon=False)
     return ax
+
+
+def decile_bars(
+    data: pd.DataFrame, *, y: str = "churn_rate", ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Bars of churn rate by decile from :func:`csworkbook.observations.decile_churn`
+    (its ``missing`` row, if any, is left out)."""
+    ax = ax or plt.gca()
+    d = data.drop(index="missing", errors="ignore")
+    sns.barplot(x=d.index.astype(int), y=d[y].to_numpy(), ax=ax, color=sns.color_palette()[0])
+    ax.set_xlabel(f"{d.index.name or 'decile'} (1 = lowest)")
+    ax.set_ylabel(y.replace("_", " "))
+    return ax
+
+
+def calibration_curve(
+    data: pd.DataFrame, *, x: str = "predicted", y: str = "observed", ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Predicted against observed rates from :func:`csworkbook.churnmodel.calibration_table`,
+    with the diagonal of a perfectly calibrated model."""
+    ax = ax or plt.gca()
+    sns.lineplot(data=data, x=x, y=y, marker="o", ax=ax)
+    lim = float(max(data[x].max(), data[y].max())) * 1.05
+    ax.plot([0, lim], [0, lim], "--", color="grey", linewidth=1)
+    ax.set_xlabel(f"{x} rate")
+    ax.set_ylabel(f"{y} rate")
+    return ax

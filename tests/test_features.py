@@ -36,3 +36,26 @@ def test_window_keeps_obs_index():
     t = pd.DataFrame({"account_id": ["a"], "date": pd.to_datetime(["2025-02-01"])})
     out = window_agg(obs, t, "date", {"n": ("date", "count")}, days=60)
     assert list(out.index) == [42] and out.loc[42, "n"] == 1
+
+
+def test_tenure_scaling_only_lifts_young_accounts():
+    from csworkbook.features import tenure_scaled
+
+    out = tenure_scaled(pd.Series([3.0, 3.0, 0.0]), pd.Series([73.0, 400.0, 10.0]), 365)
+    assert out.tolist() == [15.0, 3.0, 0.0]
+
+
+def test_viz_helpers_return_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from csworkbook import viz
+
+    d = pd.DataFrame({"churn_rate": [0.1, 0.2]}, index=pd.Index([1, 2], name="x_decile"))
+    assert viz.decile_bars(d, ax=plt.figure().gca()).get_xlabel() == "x_decile (1 = lowest)"
+    cal = pd.DataFrame({"predicted": [0.1, 0.3], "observed": [0.12, 0.28]})
+    ax = viz.calibration_curve(cal, ax=plt.figure().gca())
+    assert len(ax.lines) == 2  # the curve and the diagonal
+    plt.close("all")
