@@ -41,8 +41,41 @@ def _info(args) -> int:
 def _validate(args) -> int:
     from .data import load
 
-    load(args.path)  # raises DataError with the full report when anything is wrong
-    print(f"{args.path}: every table matches the data contract")
+    if args.mapping is None:
+        load(args.path)  # raises DataError with the full report when anything is wrong
+        print(f"{args.path}: every table matches the data contract")
+        return 0
+    ds = load(args.path, mapping=args.mapping, mode="lenient")
+    report = ds.load_report
+    print(report)
+    if args.rejects is not None:
+        from .reports import neutralise_formulas, safe_name
+
+        args.rejects.mkdir(parents=True, exist_ok=True)
+        for table, rej in report.rejected.items():
+            if len(rej):
+                out = args.rejects / f"{safe_name(table)}.rejects.csv"
+                neutralise_formulas(rej).to_csv(out, index=False, encoding="utf-8-sig")
+                print(f"wrote {len(rej)} rejected row(s) with reasons to {out}")
+    if not report.ok:
+        print(
+            "error: rows were rejected; fix them or load with mode='lenient' to keep the rest",
+            file=sys.stderr,
+        )
+        return 1
+    print("every row was accepted")
+    return 0
+
+
+def _mapping_init(args) -> int:
+    from .mapping import draft_mapping
+
+    text = draft_mapping(args.export, sheet=args.sheet)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote a draft mapping to {args.out}; complete the lines marked TODO")
+    else:
+        print(text)
     return 0
 
 
@@ -85,12 +118,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, text in (
         ("info", _info, "tables, date ranges and the analyses the data supports"),
-        ("validate", _validate, "check every table against the data contract"),
+        (
+            "validate",
+            _validate,
+            "check data against the contract; with --mapping, account for every export row",
+        ),
         ("diagnose", _diagnose, "benchmark calibration and usage-only vs all-signal AUC"),
     ):
         s = sub.add_parser(name, help=text)
-        s.add_argument("path", type=Path, help="dataset folder")
+        s.add_argument(
+            "path", type=Path, help="dataset folder, or with --mapping the export file or folder"
+        )
+        if name == "validate":
+            s.add_argument(
+                "--mapping", type=Path, help="mapping file (YAML) for exports in their own layout"
+            )
+            s.add_argument(
+                "--rejects", type=Path, help="folder to write rejected rows and reasons to"
+            )
         s.set_defaults(func=func)
+
+    m = sub.add_parser("mapping", help="mapping files")
+    msub = m.add_subparsers(dest="mapping_command", required=True)
+    mi = msub.add_parser("init", help="draft a mapping from an export's headers")
+    mi.add_argument("export", type=Path)
+    mi.add_argument("--sheet", help="Excel sheet name")
+    mi.add_argument("--out", type=Path, help="write the draft here instead of printing it")
+    mi.set_defaults(func=_mapping_init)
     return p
 
 

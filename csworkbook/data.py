@@ -15,18 +15,11 @@ import pandas as pd
 import yaml
 
 from .dataset import Dataset
+from .errors import DataError
 from .schema import TABLES, Col, data_dictionary_markdown
-from .validate import ValidationReport, validate
+from .validate import validate
 
 META_FILE = "dataset.yaml"
-
-
-class DataError(ValueError):
-    """Input data cannot be used as it is; the message says where and what to do."""
-
-    def __init__(self, message: str, report: ValidationReport | None = None):
-        super().__init__(message)
-        self.report = report
 
 
 def _bad_rows(mask: pd.Series) -> str:
@@ -96,14 +89,22 @@ def _find_table_file(folder: Path, name: str) -> Path | None:
     return None
 
 
-def load(path: str | os.PathLike, *, validate_data: bool = True) -> Dataset:
-    """Load a folder of canonical tables as a :class:`Dataset`.
+def load(
+    path: str | os.PathLike, *, mapping=None, mode: str = "strict", validate_data: bool = True
+) -> Dataset:
+    """Load a folder of canonical tables, or real exports through a mapping file.
 
     Parameters
     ----------
     path : path-like
         Folder with one ``<table>.csv`` or ``<table>.parquet`` per table and a
-        ``dataset.yaml`` holding at least ``as_of``.
+        ``dataset.yaml`` holding at least ``as_of``; with ``mapping``, the export file or
+        the folder of exports the mapping names.
+    mapping : path-like, optional
+        A mapping file (see :mod:`csworkbook.mapping`) for exports in their own layout.
+    mode : {"strict", "lenient"}
+        With ``mapping``: stop at the first unusable row (with the full report), or keep
+        the good rows. ``dataset.load_report`` accounts for every row either way.
     validate_data : bool, default True
         Check every table against the data contract and raise :class:`DataError`
         with the full report if anything is wrong.
@@ -114,6 +115,10 @@ def load(path: str | os.PathLike, *, validate_data: bool = True) -> Dataset:
     >>> ds = csworkbook.load("datasets/demo")  # doctest: +SKIP
     >>> ds.capabilities()                       # doctest: +SKIP
     """
+    if mapping is not None:
+        from .exports import load_export
+
+        return load_export(mapping, path, mode=mode)
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(

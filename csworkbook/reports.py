@@ -66,3 +66,18 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(df):
+    """Copy of ``df`` whose text cells cannot run as spreadsheet formulas when the CSV is
+    opened in Excel: cells starting with = + - @ (or tab / CR) get a leading apostrophe."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype) == "string":
+            s = out[c].astype("string")
+            risky = s.str.startswith(_FORMULA_START).fillna(False)
+            out[c] = s.where(~risky, "'" + s)
+    return out
