@@ -42,12 +42,21 @@ def _validate(args) -> int:
     from .data import load
 
     if args.mapping is None:
+        if args.path is None:
+            raise ValueError("give a dataset folder, or --mapping FILE for exports")
         load(args.path)  # raises DataError with the full report when anything is wrong
         print(f"{args.path}: every table matches the data contract")
         return 0
-    ds = load(args.path, mapping=args.mapping, mode="lenient")
+    ds = load(args.path, mapping=args.mapping, mode="lenient", as_of=args.as_of)
     report = ds.load_report
     print(report)
+    can = ds.capabilities()
+    print("\nanalyses these tables support:")
+    for analysis, r in can.iterrows():
+        print(
+            f"  [{'x' if r.available else ' '}] {analysis}"
+            + ("" if r.available else f"  (needs {r.missing})")
+        )
     if args.rejects is not None:
         from .reports import neutralise_formulas, safe_name
 
@@ -127,9 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         s = sub.add_parser(name, help=text)
         s.add_argument(
-            "path", type=Path, help="dataset folder, or with --mapping the export file or folder"
+            "path",
+            type=Path,
+            nargs="?" if name == "validate" else None,
+            help="dataset folder; with --mapping the export file or folder "
+            "(default: the files the mapping names)",
         )
         if name == "validate":
+            s.add_argument("--as-of", help="the date the export was taken (overrides the mapping)")
             s.add_argument(
                 "--mapping", type=Path, help="mapping file (YAML) for exports in their own layout"
             )

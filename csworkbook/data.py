@@ -90,7 +90,13 @@ def _find_table_file(folder: Path, name: str) -> Path | None:
 
 
 def load(
-    path: str | os.PathLike, *, mapping=None, mode: str = "strict", validate_data: bool = True
+    path: str | os.PathLike,
+    *,
+    mapping=None,
+    mode: str = "strict",
+    as_of=None,
+    pseudonymize: bool | str = False,
+    validate_data: bool = True,
 ) -> Dataset:
     """Load a folder of canonical tables, or real exports through a mapping file.
 
@@ -105,6 +111,11 @@ def load(
     mode : {"strict", "lenient"}
         With ``mapping``: stop at the first unusable row (with the full report), or keep
         the good rows. ``dataset.load_report`` accounts for every row either way.
+    as_of : date-like, optional
+        With ``mapping``: the date the export was taken, overriding the mapping's.
+    pseudonymize : bool or str
+        Replace company names, person ids and e-mail addresses with stable pseudonyms
+        (:mod:`csworkbook.privacy`); a string is the secret key that keeps them unguessable.
     validate_data : bool, default True
         Check every table against the data contract and raise :class:`DataError`
         with the full report if anything is wrong.
@@ -118,7 +129,7 @@ def load(
     if mapping is not None:
         from .exports import load_export
 
-        return load_export(mapping, path, mode=mode)
+        return load_export(mapping, path, mode=mode, as_of=as_of, pseudonymize=pseudonymize)
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(
@@ -149,7 +160,12 @@ def load(
         report = validate(tables)
         if not report.ok:
             raise DataError(f"{folder}: {report}", report)
-    return Dataset(tables=tables, as_of=pd.Timestamp(meta.pop("as_of")), meta=meta)
+    ds = Dataset(tables=tables, as_of=pd.Timestamp(meta.pop("as_of")), meta=meta)
+    if pseudonymize:
+        from .privacy import pseudonymize as _pseudonymize
+
+        ds = _pseudonymize(ds, key=pseudonymize if isinstance(pseudonymize, str) else None)
+    return ds
 
 
 def _format_for_csv(df: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -13,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from .dataset import Dataset
+from .derive import DERIVABLE, mrr_from_contracts, usage_from_events
 from .errors import DataError
 from .ingest import read_export
 from .mapping import apply_table, read_mapping
 from .schema import TABLES
+from .validate import validate
 
 
 @dataclass
@@ -76,8 +78,12 @@ class LoadReport:
         lines = []
         for r in self.accounting.itertuples(index=False):
             lines.append(
-                f"{r.table} from {r.source}: {r.rows_read} rows read = {r.accepted} accepted + {r.rejected} rejected"
+                f"{r.table} from {r.source}: {r.rows_read} rows read = {r.accepted} accepted"
+                + (f" + {r.merged} merged" if r.merged else "")
+                + f" + {r.rejected} rejected"
             )
+        for table, said in self.notes.items():
+            lines += [f"  {table}: {n}" for n in said]
         for p in self.problems().itertuples(index=False):
             lines.append(
                 f"- {p.source}, column {p.column}: {p.problem} in {p.rows} row(s) (rows {p.example_rows}); fix: {p.fix}"
@@ -127,34 +133,52 @@ def _orphans(tables: dict[str, pd.DataFrame], rejected: dict[str, pd.DataFrame],
                 tables[name] = df[~bad]
 
 
-def load_export(mapping, data=None, *, mode: str = "strict") -> Dataset:
-    """Load the exports a mapping file describes as a :class:`Dataset`.
+def load_export(
+    mapping, data=None, *, mode: str = "strict", as_of=None, pseudonymize: bool | str = False
+) -> Dataset:
+    """Load the exports a mapping describes as a :class:`Dataset`.
 
     Parameters
     ----------
-    mapping : path-like
-        The mapping file (YAML).
+    mapping : path-like or dict
+        The mapping file (YAML), or the same mapping as a dict.
     data : path-like, optional
-        The export file, or the folder holding the files the mapping names. A table
-        without ``file:`` reads this file. Default: files are relative to the mapping.
+        The export file, or the folder holding the files the mapping names. When the mapping
+        reads a single file, ``data`` may be that file under any name. Default: files are
+        relative to the mapping.
     mode : {"strict", "lenient"}
         ``strict`` raises :class:`DataError` with the report if any row is rejected;
         ``lenient`` keeps the good rows. The report is ``dataset.load_report`` either way.
+    as_of : date-like, optional
+        The date the export was taken, overriding the mapping's ``as_of:``.
+    pseudonymize : bool or str
+        Replace company names and person ids with stable pseudonyms
+        (:func:`csworkbook.privacy.pseudonymize`); a string is used as the secret key.
+
+    Examples
+    --------
+    >>> ds = load_export("datasets/mappings/salesforce_accounts.yaml", mode="lenient")  # doctest: +SKIP
+    >>> print(ds.load_report)                                                    # doctest: +SKIP
     """
     if mode not in ("strict", "lenient"):
         raise ValueError(f"mode must be 'strict' or 'lenient', not {mode!r}")
     spec = read_mapping(mapping)
-    as_of = pd.Timestamp(spec["as_of"])
+    as_of = pd.Timestamp(as_of if as_of is not None else spec["as_of"])
+    files = {(t or {}).get("file", spec.get("file")) for t in spec["tables"].values()} - {None}
+    data_path = Path(data) if data is not None else None
     cache, tables, rejected, sources, notes, headers, acct = {}, {}, {}, {}, {}, {}, []
     for name, tspec in spec["tables"].items():
         tspec = tspec or {}
-        data_path = Path(data) if data is not None else None
-        base = data_path if data_path is not None and data_path.is_dir() else Path(spec["_dir"])
+        base = (
+            data_path
+            if data_path is not None and data_path.is_dir()
+            else Path(tspec.get("_dir", spec["_dir"]))
+        )
         file = tspec.get("file", spec.get("file"))
-        if file:
-            path = base / file
-        elif data_path is not None and not data_path.is_dir():
+        if data_path is not None and not data_path.is_dir() and len(files) <= 1:
             path = data_path
+        elif file:
+            path = base / file
         else:
             raise DataError(
                 f"{spec['_name']}: table {name!r} needs `file:` (the export it comes from)."
@@ -169,21 +193,41 @@ def load_export(mapping, data=None, *, mode: str = "strict") -> Dataset:
                 delimiter=tspec.get("delimiter", spec.get("delimiter")),
             )
         raw = cache[key]
-        ok, bad, headers[name] = apply_table(name, raw, tspec.get("columns") or {}, as_of)
-        tables[name], rejected[name], notes[name] = ok, bad, raw.notes
+        mapped = apply_table(
+            name, raw, tspec.get("columns") or {}, as_of, distinct=bool(tspec.get("distinct"))
+        )
+        tables[name], rejected[name], headers[name] = (
+            mapped.accepted,
+            mapped.rejected,
+            mapped.headers,
+        )
+        notes[name] = list(raw.notes) + [
+            f"{col} {how}" for col, how in mapped.headers.items() if how and how.startswith("(")
+        ]
+        if mapped.merged_rows:
+            notes[name].append(
+                f"{len(mapped.merged_rows)} row(s) repeat an earlier row exactly and were merged "
+                f"(rows {_examples(mapped.merged_rows)})"
+            )
         # keep the source row and cells of accepted rows, for orphans found later
-        sources[name] = raw.frame.loc[~raw.frame.index.isin(_bad_index(raw, bad))].reset_index(
-            drop=True
+        keep = ~raw.row_numbers.isin(set(rejected[name]["source_row"]) | set(mapped.merged_rows))
+        sources[name] = raw.frame.loc[keep.to_numpy()].reset_index(drop=True)
+        sources[name].insert(0, "source_row", raw.row_numbers[keep].to_numpy())
+        acct.append(
+            {
+                "table": name,
+                "source": raw.source,
+                "rows_read": len(raw.frame),
+                "merged": len(mapped.merged_rows),
+            }
         )
-        sources[name].insert(
-            0, "source_row", raw.row_numbers[~raw.frame.index.isin(_bad_index(raw, bad))].to_numpy()
-        )
-        acct.append({"table": name, "source": raw.source, "rows_read": len(raw.frame)})
     _orphans(tables, rejected, sources)
     accounting = pd.DataFrame(acct)
     accounting["accepted"] = [len(tables[t]) for t in accounting["table"]]
     accounting["rejected"] = [len(rejected[t]) for t in accounting["table"]]
-    assert (accounting["rows_read"] == accounting["accepted"] + accounting["rejected"]).all()
+    accounting = accounting[["table", "source", "rows_read", "accepted", "merged", "rejected"]]
+    balance = accounting["accepted"] + accounting["merged"] + accounting["rejected"]
+    assert (accounting["rows_read"] == balance).all(), "a row was lost: please report this bug"
     report = LoadReport(accounting, rejected, notes, headers)
     missing = [n for n, t in TABLES.items() if t.required and n not in tables]
     if missing:
@@ -194,15 +238,41 @@ def load_export(mapping, data=None, *, mode: str = "strict") -> Dataset:
         raise DataError(
             f"{spec['_name']}: some rows cannot be used (strict mode):\n{report}", report
         )
+    tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
+    for name in spec.get("derive") or []:
+        tables[name] = _derive(name, tables, as_of, spec)
+        report.notes.setdefault(name, []).append(
+            f"derived from {', '.join(t for t in DERIVABLE[name] if t in tables)}"
+        )
+    check = validate(tables)
+    if not check.ok:  # a mapping rule produced something the contract forbids
+        raise DataError(f"{spec['_name']}: the mapped tables break the data contract:\n{check}")
     meta = {k: v for k, v in spec.items() if k in ("currency",)}
     meta["source"] = f"mapping {spec['_name']}"
-    ds = Dataset(
-        tables={k: v.reset_index(drop=True) for k, v in tables.items()}, as_of=as_of, meta=meta
-    )
+    ds = Dataset(tables=tables, as_of=as_of, meta=meta)
+    if pseudonymize:
+        from .privacy import pseudonymize as _pseudonymize
+
+        ds = _pseudonymize(ds, key=pseudonymize if isinstance(pseudonymize, str) else None)
     ds.load_report = report
     return ds
 
 
-def _bad_index(raw, bad: pd.DataFrame) -> pd.Index:
-    rows = set(bad["source_row"])
-    return raw.frame.index[raw.row_numbers.isin(rows).to_numpy()]
+def _derive(name: str, tables: dict, as_of, spec: dict) -> pd.DataFrame:
+    if name in tables:
+        raise DataError(f"{spec['_name']}: {name!r} is both mapped and listed under `derive:`.")
+    need = [t for t in DERIVABLE[name][:1] if t not in tables]
+    if need:
+        raise DataError(f"{spec['_name']}: deriving {name!r} needs the {need[0]!r} table mapped.")
+    if name == "mrr_monthly":
+        return mrr_from_contracts(tables["contracts"], as_of)
+    return usage_from_events(
+        tables["events"],
+        tables.get("contracts"),
+        as_of=as_of,
+        key_events=spec.get("key_events"),
+    )
+
+
+def _examples(rows: list, n: int = 5) -> str:
+    return ", ".join(str(r) for r in rows[:n]) + (", …" if len(rows) > n else "")

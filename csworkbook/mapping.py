@@ -27,36 +27,41 @@ order, unreadable file) raise :class:`~csworkbook.errors.DataError`.
 
 from __future__ import annotations
 
+import copy
 import difflib
-import re
-import unicodedata
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from .derive import DERIVABLE
 from .errors import DataError
 from .ingest import RawTable, read_export
+from .parse import parse_bool, parse_date, parse_number
 from .schema import TABLES, Col, pandas_dtype
 
-TRUE = {"true", "t", "yes", "y", "1", "はい", "有", "○"}
-FALSE = {"false", "f", "no", "n", "0", "いいえ", "無", "×"}
-_NUM_JUNK = re.compile(r"[,\s¥$€£円]")
-_SLASHED = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 
+def read_mapping(mapping) -> dict:
+    """Load and check a mapping: a YAML file (read as data only) or the same as a dict.
 
-def read_mapping(path) -> dict:
-    """Load and check a mapping file (YAML, as data only)."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(
-            f"{path}: mapping file not found. Draft one with `csworkbook mapping init EXPORT`."
-        )
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise DataError(f"{path}: not valid YAML ({e.__class__.__name__}: {e}).") from None
+    A dict is handy in a notebook, where the analyst edits one rule and reloads; its files
+    are relative to the current folder."""
+    if isinstance(mapping, dict):
+        spec, path = copy.deepcopy(mapping), Path("mapping")
+        base = Path(".")
+    else:
+        path = Path(mapping)
+        base = path.parent
+        if not path.exists():
+            raise DataError(
+                f"{path}: mapping file not found. Draft one with `csworkbook mapping init EXPORT`."
+            )
+        try:
+            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            raise DataError(f"{path}: not valid YAML ({e.__class__.__name__}: {e}).") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("tables"), dict) or not spec["tables"]:
         raise DataError(f"{path}: needs a `tables:` section naming at least one canonical table.")
     if "as_of" not in spec:
@@ -64,72 +69,34 @@ def read_mapping(path) -> dict:
     unknown = [t for t in spec["tables"] if t not in TABLES]
     if unknown:
         raise DataError(f"{path}: unknown table(s) {unknown}; canonical tables are {list(TABLES)}.")
-    spec["_dir"] = path.parent
+    for other_file in spec.pop("include", None) or []:
+        _include(spec, read_mapping(base / other_file), path)
+    derive = spec.get("derive") or []
+    bad = [t for t in derive if t not in DERIVABLE]
+    if bad:
+        raise DataError(f"{path}: cannot derive {bad}; `derive:` knows {list(DERIVABLE)}.")
+    spec["_dir"] = base
     spec["_name"] = path.name
     return spec
 
 
+def _include(spec: dict, other: dict, path: Path) -> None:
+    """Merge the tables of an included mapping (e.g. a CRM mapping under an events one); each
+    keeps its own file, encoding and folder."""
+    for table, tspec in other["tables"].items():
+        if table in spec["tables"]:
+            raise DataError(f"{path}: table {table!r} is mapped here and in {other['_name']}.")
+        tspec = dict(tspec or {})
+        for key in ("file", "sheet", "encoding", "delimiter"):
+            if other.get(key) is not None:
+                tspec.setdefault(key, other[key])
+        tspec.setdefault("_dir", other["_dir"])
+        spec["tables"][table] = tspec
+    spec["derive"] = list(spec.get("derive") or []) + list(other.get("derive") or [])
+
+
 def _rule(rule) -> dict:
     return {"column": rule} if isinstance(rule, str) else dict(rule or {})
-
-
-def _parse_number(s: pd.Series) -> pd.Series:
-    t = s.map(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v).astype(
-        "string"
-    )
-    neg = t.str.match(r"^\(.*\)$").fillna(False)
-    t = t.str.replace(r"[()]", "", regex=True).str.replace(_NUM_JUNK, "", regex=True)
-    out = pd.to_numeric(t, errors="coerce")
-    return out.where(~neg, -out)
-
-
-def _parse_bool(s: pd.Series) -> pd.Series:
-    low = s.str.lower()
-    return pd.Series(
-        np.where(low.isin(TRUE), True, np.where(low.isin(FALSE), False, None)),
-        index=s.index,
-        dtype="boolean",
-    )
-
-
-def date_order(values: pd.Series) -> str | None:
-    """'dmy' or 'mdy' when slashed dates reveal their order, None when they are not slashed.
-
-    Raises DataError when every value fits both orders or the values contradict each other."""
-    m = values.dropna().astype(str).str.extract(_SLASHED).dropna().astype(int)
-    if m.empty:
-        return None
-    first_big, second_big = (m[0] > 12).any(), (m[1] > 12).any()
-    if first_big and not second_big:
-        return "dmy"
-    if second_big and not first_big:
-        return "mdy"
-    return "ambiguous" if not first_big else "mixed"
-
-
-def _parse_date(s: pd.Series, fmt: str | None, where: str) -> pd.Series:
-    if fmt:
-        return pd.to_datetime(s, format=fmt, errors="coerce")
-    order = date_order(s)
-    if order in ("ambiguous", "mixed"):
-        example = s.dropna().astype(str).str.extract(_SLASHED).dropna().index[:3]
-        shown = ", ".join(repr(s[i]) for i in example)
-        what = "fit both day/month orders" if order == "ambiguous" else "mix day/month orders"
-        raise DataError(
-            f"{where}: dates such as {shown} {what}; the order cannot be told from the data. "
-            'State it in the mapping, e.g. `date_format: "%d/%m/%Y"` or `"%m/%d/%Y"`.'
-        )
-    # ISO and Japanese (2024年1月15日, 2024/01/15) first; slashed day-first or month-first dates
-    # in the order the column revealed.
-    norm = s.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
-    out = pd.Series(pd.to_datetime(norm, format="ISO8601", errors="coerce"), index=s.index)
-    if order in ("dmy", "mdy"):
-        fmt = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
-        slashed = pd.to_datetime(
-            s.str.replace(r"[.-]", "/", regex=True), format=fmt, errors="coerce"
-        )
-        out = out.fillna(pd.Series(slashed, index=s.index))
-    return out
 
 
 def _convert(raw: pd.Series, col: Col, rule: dict, where: str) -> tuple[pd.Series, pd.Series]:
@@ -142,15 +109,17 @@ def _convert(raw: pd.Series, col: Col, rule: dict, where: str) -> tuple[pd.Serie
     if col.dtype == "string":
         out = s
     elif col.dtype in ("int", "float"):
-        out = _parse_number(s)
+        out = parse_number(s)
         if "multiply" in rule:
             out = out * float(rule["multiply"])
         if col.dtype == "int":
             out = out.where(out.isna() | (out == np.round(out)))
     elif col.dtype == "bool":
-        out = _parse_bool(s)
+        out = parse_bool(s)
     else:
-        out = _parse_date(s, rule.get("date_format"), where)
+        out = parse_date(s, rule.get("date_format"), where)
+        if col.dtype == "date":  # a timestamp in a date column keeps its (UTC) day
+            out = out.dt.normalize()
     reason = pd.Series(None, index=s.index, dtype=object)
 
     def flag(mask, texts):
@@ -187,13 +156,82 @@ def _flag(mask: pd.Series, text) -> pd.Series:
     return out
 
 
-def apply_table(
-    name: str, raw: RawTable, rules: dict, as_of: pd.Timestamp
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Map one raw export onto a canonical table.
+# Touch model usually follows the segment when an export does not carry it.
+TOUCH_BY_SEGMENT = {"enterprise": "high", "mid_market": "low", "smb": "tech"}
 
-    Returns accepted rows, rejected rows (source row, reason, original cells) and the export
-    header each canonical column came from."""
+
+def _default_rule(col: Col, out: pd.DataFrame) -> dict:
+    """What fills a required column that neither the mapping nor the export has.
+
+    Descriptive text columns become 'unknown' and the touch model follows the segment;
+    both are listed in the load report, so the analyst sees what was assumed."""
+    if col.name == "touch_model" and "segment" in out:
+        return {
+            "from_segment": True,
+            "_label": "(from segment: enterprise→high, mid_market→low, smb→tech)",
+        }
+    if col.dtype == "string" and col.allowed is None:
+        return {"value": "unknown", "_label": "(not in export: 'unknown')"}
+    return {}
+
+
+def _column(raw: RawTable, header, table: str, column: str) -> pd.Series:
+    if header not in raw.frame.columns:
+        raise DataError(
+            f"{raw.source}: column {header!r} used by {table}.{column} is not in the file; "
+            f"its columns are {list(raw.frame.columns)}."
+        )
+    return raw.frame[header]
+
+
+def _condition(when: dict, raw: RawTable, table: str, column: str) -> pd.Series:
+    """``when: {column: Status, in: [Churned]}`` (or ``not_in:``): keep the value only on
+    rows that meet it, e.g. a contract end date that is an end only for churned rows."""
+    other = _column(raw, when.get("column"), table, column)
+    if "in" in when:
+        return other.isin([str(v) for v in when["in"]]).fillna(False)
+    if "not_in" in when:
+        return ~other.isin([str(v) for v in when["not_in"]]).fillna(False)
+    raise DataError(f"mapping: `when:` of {table}.{column} needs `in: [...]` or `not_in: [...]`.")
+
+
+def _factor(spec, raw: RawTable, table: str, column: str) -> tuple[pd.Series, pd.Series]:
+    """``multiply_by:`` a factor per row read from other columns: a number column
+    (``{column: Quantity}``) or a lookup (``{column: Interval, values: {month: 12, year: 1}}``),
+    or a list of these, multiplied together (ARR = unit price x quantity x intervals a year)."""
+    specs = spec if isinstance(spec, list) else [spec]
+    total = pd.Series(1.0, index=raw.frame.index)
+    reason = pd.Series(None, index=raw.frame.index, dtype=object)
+    for one in specs:
+        other = _column(raw, one.get("column"), table, column)
+        if "values" in one:
+            factors = {str(k): float(v) for k, v in one["values"].items()}
+            factor = other.map(factors.get).astype("float")
+            expected = f"one of {', '.join(factors)}"
+        else:
+            factor, expected = parse_number(other.astype("string")).astype("float"), "a number"
+        unknown = factor.isna() & other.notna() & reason.isna()
+        reason[unknown] = [
+            f"{column}: {one['column']} {v!r} is not {expected}" for v in other[unknown]
+        ]
+        total = total * factor
+    return total, reason
+
+
+class MappedTable(NamedTuple):
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame  # source_row, reason, then the row's original cells
+    headers: dict  # canonical column -> export header (or how it was filled)
+    merged_rows: list  # source rows that repeated an earlier row exactly (``distinct: true``)
+
+
+def apply_table(
+    name: str, raw: RawTable, rules: dict, as_of: pd.Timestamp, *, distinct: bool = False
+) -> MappedTable:
+    """Map one raw export onto a canonical table, giving every unusable row its reasons.
+
+    With ``distinct``, rows that repeat an earlier row exactly (after mapping) merge into
+    it, so one flat contract-level export can feed the accounts table."""
     spec = TABLES[name]
     unknown = [c for c in rules if c not in spec.column_names]
     if unknown:
@@ -205,8 +243,12 @@ def apply_table(
     reasons = []
     for col in spec.columns:
         rule = _rule(rules.get(col.name, col.name if col.name in raw.frame.columns else None))
+        if col.name not in rules and col.name not in raw.frame.columns and not col.nullable:
+            rule = _default_rule(col, out)
         if "value" in rule:
             source = pd.Series(str(rule["value"]), index=raw.frame.index, dtype="string")
+        elif "from_segment" in rule:
+            source = out["segment"].map(TOUCH_BY_SEGMENT).astype("string")
         elif rule.get("column") in raw.frame.columns:
             source = raw.frame[rule["column"]]
         elif rule.get("column") is None and col.nullable:
@@ -219,10 +261,17 @@ def apply_table(
                 f"{raw.source}: column {wanted!r} for {name}.{col.name} is not in the file.{hint} "
                 f"Its columns are {list(raw.frame.columns)}; fix `{col.name}:` under `tables: {name}:` in the mapping."
             )
-        headers[col.name] = rule.get("column") or ("(constant)" if "value" in rule else None)
-        values, why = _convert(
-            source, col, rule, f"{raw.source}: column {rule.get('column', col.name)!r}"
+        if "when" in rule:
+            source = source.where(_condition(rule["when"], raw, name, col.name))
+        headers[col.name] = (
+            rule.get("column") or rule.get("_label") or ("(constant)" if "value" in rule else None)
         )
+        where = f"{raw.source}: column {rule.get('column', col.name)!r}"
+        values, why = _convert(source, col, rule, where)
+        if "multiply_by" in rule:
+            factor, bad_factor = _factor(rule["multiply_by"], raw, name, col.name)
+            values = values * factor
+            reasons.append(bad_factor)
         out[col.name] = values
         reasons.append(why)
     why = pd.concat(reasons, axis=1)
@@ -241,15 +290,31 @@ def apply_table(
             out["end_date"].notna() & (out["end_date"] < out["start_date"]),
             "end_date is before start_date",
         )
-    if spec.key:
-        dup = out.duplicated(list(spec.key), keep="first") & out[list(spec.key)].notna().all(axis=1)
-        why["dup"] = _flag(dup, f"duplicate {'/'.join(spec.key)}: an earlier row has the same")
     reason = why.apply(lambda r: "; ".join(x for x in r if isinstance(x, str)), axis=1)
+    merged = pd.Series(False, index=out.index)
+    if spec.key:
+        keys = list(spec.key)
+        clean = reason == ""
+        if distinct:
+            # a flat export repeats the account on every contract row: identical repeats merge
+            merged[clean] = out[clean].duplicated(keep="first")
+        live = clean & ~merged
+        dup = live & out[live].duplicated(keys, keep="first").reindex(out.index, fill_value=False)
+        dup &= out[keys].notna().all(axis=1)
+        text = f"duplicate {'/'.join(keys)}: an earlier row has the same" + (
+            " key with different values" if distinct else ""
+        )
+        reason = reason.where(~dup, text)
     bad = reason != ""
     rejected = raw.frame[bad].copy()
     rejected.insert(0, "reason", reason[bad])
     rejected.insert(0, "source_row", raw.row_numbers[bad].to_numpy())
-    return out[~bad].reset_index(drop=True), rejected.reset_index(drop=True), headers
+    return MappedTable(
+        out[~bad & ~merged].reset_index(drop=True),
+        rejected.reset_index(drop=True),
+        headers,
+        raw.row_numbers[merged.to_numpy()].tolist(),
+    )
 
 
 # Common export spellings of canonical columns (CRM, billing and analytics tools).

@@ -227,9 +227,8 @@ TABLES: dict[str, Table] = {
                 Col(
                     "features_used",
                     "int",
-                    "Distinct features used, out of 12.",
+                    "Distinct product features used (the demo product has 12).",
                     min_value=0,
-                    max_value=12,
                 ),
                 Col("minutes", "float", "Minutes in the product.", min_value=0),
             ),

@@ -1,0 +1,139 @@
+"""Canonical tables derived from others, for exports that lack them.
+
+A CRM report has contracts but no monthly revenue; a product-analytics export has raw
+events but no weekly usage. These functions rebuild the missing table from what is there,
+so revenue retention, survival and early-warning analyses can run. Mapping files ask for
+them with ``derive: [mrr_monthly, usage]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+DERIVABLE = {
+    "mrr_monthly": ("contracts",),
+    "usage": ("events", "contracts"),
+}
+
+
+def mrr_from_contracts(contracts: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Monthly recurring revenue per contract, flat at ``arr / 12``.
+
+    A contract is billed for every month whose first day falls before its ``end_date``
+    (through the month of ``as_of`` while active), starting with the month it starts in.
+    Without price history, expansion and contraction inside a contract are invisible; a
+    customer's upsell shows only when it arrives as a separate contract.
+
+    Examples
+    --------
+    >>> k = pd.DataFrame({"contract_id": ["C1"], "account_id": ["A1"], "arr": [1200.0],
+    ...     "start_date": pd.to_datetime(["2025-01-15"]), "end_date": pd.to_datetime(["2025-04-01"])})
+    >>> mrr_from_contracts(k, "2025-12-31")["mrr"].tolist()
+    [100.0, 100.0, 100.0]
+    """
+    as_of = pd.Timestamp(as_of)
+    first = contracts["start_date"].dt.to_period("M")
+    # the month of the last day served; an end on the 1st serves nothing that month
+    last_day = contracts["end_date"].fillna(as_of + pd.Timedelta(days=1)) - pd.Timedelta(days=1)
+    last = last_day.dt.to_period("M").where(last_day <= as_of, pd.Period(as_of, "M"))
+    n = (last - first).map(lambda d: d.n if pd.notna(d) else -1).astype(int) + 1
+    n = np.clip(n.to_numpy(), 0, None)
+    rows = np.repeat(np.arange(len(contracts)), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    months = (first.to_numpy()[rows] + offset) if len(rows) else []
+    out = pd.DataFrame(
+        {
+            "contract_id": contracts["contract_id"].to_numpy()[rows],
+            "account_id": contracts["account_id"].to_numpy()[rows],
+            "month": pd.PeriodIndex(months, freq="M").to_timestamp(),
+            "mrr": contracts["arr"].to_numpy(dtype=float)[rows] / 12.0,
+        }
+    )
+    return out.astype({"contract_id": "string", "account_id": "string"})
+
+
+def usage_from_events(
+    events: pd.DataFrame,
+    contracts: pd.DataFrame | None = None,
+    *,
+    as_of=None,
+    key_events=None,
+    session_gap_minutes: float = 30.0,
+) -> pd.DataFrame:
+    """Weekly usage per account from raw product events.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical ``events`` (event_time, account_id, user_id, event_name, feature).
+    contracts : DataFrame, optional
+        With ``as_of``, weeks in which the account had an active contract but no event are
+        kept as zero-usage weeks: silence is the signal early warning looks for.
+    key_events : list of str, optional
+        Event names that count as value-creating ``key_actions``; default all events.
+    session_gap_minutes : float
+        A user's events further apart than this start a new session (the analytics tools'
+        usual 30 minutes); minutes are summed over sessions from first to last event.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"account_id": ["A1"] * 3, "user_id": ["u1", "u1", "u2"],
+    ...     "event_time": pd.to_datetime(["2025-03-03 09:00", "2025-03-03 09:20", "2025-03-04 10:00"]),
+    ...     "event_name": ["report_sent", "login", "login"], "feature": ["reports", None, None]})
+    >>> usage_from_events(e, key_events=["report_sent"])[["active_users", "sessions", "key_actions"]].values.tolist()
+    [[2, 2, 1]]
+    """
+    e = events.dropna(subset=["account_id", "event_time"]).copy()
+    e["user"] = e["user_id"].fillna("(anonymous)")
+    e = e.sort_values(["account_id", "user", "event_time"], kind="stable")
+    gap = e.groupby(["account_id", "user"])["event_time"].diff()
+    e["new_session"] = gap.isna() | (gap > pd.Timedelta(minutes=session_gap_minutes))
+    e["session"] = e["new_session"].cumsum()
+    e["week"] = e["event_time"].dt.normalize() - pd.to_timedelta(e["event_time"].dt.weekday, "D")
+    key = e["event_name"].isin(key_events) if key_events is not None else pd.Series(True, e.index)
+    e["key"] = key.to_numpy()
+    span = e.groupby("session")["event_time"].agg(["min", "max"])
+    e["session_minutes"] = e["session"].map((span["max"] - span["min"]).dt.total_seconds() / 60)
+    first_in_session = e["new_session"]
+    g = e.groupby(["account_id", "week"])
+    out = pd.DataFrame(
+        {
+            "active_users": g["user_id"].nunique(),
+            "sessions": first_in_session.groupby([e["account_id"], e["week"]]).sum(),
+            "key_actions": g["key"].sum(),
+            "features_used": g["feature"].nunique(),
+            "minutes": e["session_minutes"]
+            .where(first_in_session, 0.0)
+            .groupby([e["account_id"], e["week"]])
+            .sum(),
+        }
+    )
+    if contracts is not None and as_of is not None:
+        out = out.reindex(_active_weeks(contracts, as_of).union(out.index), fill_value=0)
+    out = out.reset_index()
+    return out.astype(
+        {
+            "account_id": "string",
+            "active_users": "int64",
+            "sessions": "int64",
+            "key_actions": "int64",
+            "features_used": "int64",
+            "minutes": "float64",
+        }
+    )[["account_id", "week", "active_users", "sessions", "key_actions", "features_used", "minutes"]]
+
+
+def _active_weeks(contracts: pd.DataFrame, as_of) -> pd.MultiIndex:
+    """(account_id, Monday) for every week in which an account had a contract running."""
+    as_of = pd.Timestamp(as_of)
+    start = contracts["start_date"] - pd.to_timedelta(contracts["start_date"].dt.weekday, "D")
+    end = contracts["end_date"].fillna(as_of + pd.Timedelta(days=1)).clip(upper=as_of)
+    n = ((end - start).dt.days // 7 + 1).clip(lower=0).to_numpy()
+    rows = np.repeat(np.arange(len(contracts)), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    weeks = start.to_numpy()[rows] + offset * np.timedelta64(7, "D")
+    idx = pd.MultiIndex.from_arrays(
+        [contracts["account_id"].to_numpy()[rows], weeks], names=["account_id", "week"]
+    )
+    return idx.drop_duplicates()
