@@ -77,7 +77,7 @@ def _validate(args) -> int:
 
 
 def _mapping_init(args) -> int:
-    from .mapping import draft_mapping
+    from .draft import draft_mapping
 
     text = draft_mapping(args.export, sheet=args.sheet)
     if args.out:

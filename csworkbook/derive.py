@@ -69,7 +69,8 @@ def usage_from_events(
         Canonical ``events`` (event_time, account_id, user_id, event_name, feature).
     contracts : DataFrame, optional
         With ``as_of``, weeks in which the account had an active contract but no event are
-        kept as zero-usage weeks: silence is the signal early warning looks for.
+        kept as zero-usage weeks (from the first week the export covers): silence is the
+        signal early warning looks for.
     key_events : list of str, optional
         Event names that count as value-creating ``key_actions``; default all events.
     session_gap_minutes : float
@@ -109,8 +110,11 @@ def usage_from_events(
             .sum(),
         }
     )
-    if contracts is not None and as_of is not None:
-        out = out.reindex(_active_weeks(contracts, as_of).union(out.index), fill_value=0)
+    if contracts is not None and as_of is not None and len(out):
+        # silence counts only inside the export's window: before its first event, unknown
+        weeks = _active_weeks(contracts, as_of)
+        weeks = weeks[weeks.get_level_values("week") >= e["week"].min()]
+        out = out.reindex(weeks.union(out.index), fill_value=0)
     out = out.reset_index()
     return out.astype(
         {

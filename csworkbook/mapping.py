@@ -38,7 +38,7 @@ import yaml
 
 from .derive import DERIVABLE
 from .errors import DataError
-from .ingest import RawTable, read_export
+from .ingest import RawTable
 from .parse import parse_bool, parse_date, parse_number
 from .schema import TABLES, Col, pandas_dtype
 
@@ -272,6 +272,8 @@ def apply_table(
             factor, bad_factor = _factor(rule["multiply_by"], raw, name, col.name)
             values = values * factor
             reasons.append(bad_factor)
+        if "from_segment" in rule:
+            why[:] = None  # a row without a usable segment is rejected for the segment already
         out[col.name] = values
         reasons.append(why)
     why = pd.concat(reasons, axis=1)
@@ -291,16 +293,17 @@ def apply_table(
             "end_date is before start_date",
         )
     reason = why.apply(lambda r: "; ".join(x for x in r if isinstance(x, str)), axis=1)
-    merged = pd.Series(False, index=out.index)
+    merged = np.zeros(len(out), dtype=bool)
     if spec.key:
         keys = list(spec.key)
-        clean = reason == ""
+        clean = (reason == "").to_numpy()
         if distinct:
             # a flat export repeats the account on every contract row: identical repeats merge
-            merged[clean] = out[clean].duplicated(keep="first")
+            merged[clean] = out[clean].duplicated(keep="first").to_numpy()
         live = clean & ~merged
-        dup = live & out[live].duplicated(keys, keep="first").reindex(out.index, fill_value=False)
-        dup &= out[keys].notna().all(axis=1)
+        dup = np.zeros(len(out), dtype=bool)
+        dup[live] = out[live].duplicated(keys, keep="first").to_numpy()
+        dup &= out[keys].notna().all(axis=1).to_numpy()
         text = f"duplicate {'/'.join(keys)}: an earlier row has the same" + (
             " key with different values" if distinct else ""
         )
@@ -313,58 +316,5 @@ def apply_table(
         out[~bad & ~merged].reset_index(drop=True),
         rejected.reset_index(drop=True),
         headers,
-        raw.row_numbers[merged.to_numpy()].tolist(),
+        raw.row_numbers[merged].tolist(),
     )
-
-
-# Common export spellings of canonical columns (CRM, billing and analytics tools).
-SYNONYMS = {
-    "account_id": ["account id", "company id", "customer id", "accountid", "顧客id", "取引先id"],
-    "name": ["account name", "company name", "company", "customer", "取引先名", "会社名"],
-    "industry": ["industry", "業種"],
-    "region": ["region", "billing country", "country", "地域"],
-    "segment": ["segment", "customer segment", "tier"],
-    "first_contract_date": ["customer since", "created date", "close date", "契約開始日"],
-    "contract_id": ["subscription id", "contract id", "opportunity id", "契約id"],
-    "start_date": ["start date", "current period start", "contract start", "開始日"],
-    "end_date": ["end date", "canceled at", "ended at", "contract end", "終了日"],
-    "arr": ["arr", "annual recurring revenue", "acv", "amount", "年額"],
-    "seats": ["seats", "quantity", "licenses", "ライセンス数"],
-}
-
-
-def draft_mapping(export, *, sheet: str | None = None) -> str:
-    """A mapping file draft for an export: its headers matched to canonical columns of
-    ``accounts`` and ``contracts`` where the match is clear, ``TODO`` elsewhere."""
-    raw = read_export(export, sheet=sheet)
-    headers = list(raw.frame.columns)
-    low = {h.lower(): h for h in headers}
-
-    def guess(col: str):
-        for cand in [col.replace("_", " "), *SYNONYMS.get(col, [])]:
-            if cand in low:
-                return low[cand]
-        near = difflib.get_close_matches(col.replace("_", " "), list(low), n=1, cutoff=0.8)
-        return low[near[0]] if near else None
-
-    lines = [
-        f"# Draft mapping for {raw.source} ({'; '.join(raw.notes)}).",
-        f"# Its columns: {headers}",
-        "# Complete every TODO, then: csworkbook validate EXPORT --mapping THIS_FILE",
-        "as_of: TODO  # the date the export was taken, YYYY-MM-DD",
-        f"file: {Path(export).name}",
-        "tables:",
-    ]
-    for table in ("accounts", "contracts"):
-        lines += [f"  {table}:", "    columns:"]
-        for col in TABLES[table].columns:
-            g = guess(col.name)
-            opt = "  # optional" if col.nullable else ""
-            allowed = (
-                f"  # allowed: {', '.join(col.allowed)} (map others under values:)"
-                if col.allowed
-                else ""
-            )
-            value = yaml.safe_dump(g, allow_unicode=True).splitlines()[0] if g else "TODO"
-            lines.append(f"      {col.name}: {value}{opt}{allowed}")
-    return "\n".join(lines) + "\n"

@@ -202,3 +202,20 @@ def test_offsets_become_utc_and_naive_times_stay(tmp_path):
     # a date column keeps the UTC day: 08:00 in Tokyo is the evening before in UTC
     assert starts["K1"] == pd.Timestamp("2023-12-31")
     assert starts["K3"] == pd.Timestamp("2024-06-01")
+
+
+def test_merged_and_rejected_rows_balance_in_one_table(tmp_path):
+    # an account on four rows: one exact repeat, one unknown segment, one renamed
+    rows = [
+        ROWS[0],
+        ROWS[1],
+        ROWS[1].replace("K2", "K4").replace(",Ent,", ",Strategic,"),
+        ROWS[1].replace("K2", "K5").replace("Aozora", "Aozora KK"),
+        ROWS[2],
+    ]
+    ds = csworkbook.load(tmp_path, mapping=setup(tmp_path, rows), mode="lenient")
+    acc = ds.load_report.accounting.set_index("table").loc["accounts"]
+    assert acc[["rows_read", "accepted", "merged", "rejected"]].tolist() == [5, 2, 1, 2]
+    reasons = ds.load_report.rejected["accounts"].set_index("source_row")["reason"]
+    assert "segment: 'Strategic' is not one of" in reasons[4]
+    assert "key with different values" in reasons[5]
