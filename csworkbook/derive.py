@@ -11,6 +11,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+MRR_COLUMNS = {
+    "contract_id": "string",
+    "account_id": "string",
+    "month": "datetime64[ns]",
+    "mrr": "float64",
+}
+USAGE_COLUMNS = {
+    "account_id": "string",
+    "week": "datetime64[ns]",
+    "active_users": "int64",
+    "sessions": "int64",
+    "key_actions": "int64",
+    "features_used": "int64",
+    "minutes": "float64",
+}
+
+
+def _empty(columns: dict) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+
+
 DERIVABLE = {
     "mrr_monthly": ("contracts",),
     "usage": ("events", "contracts"),
@@ -33,6 +54,8 @@ def mrr_from_contracts(contracts: pd.DataFrame, as_of) -> pd.DataFrame:
     [100.0, 100.0, 100.0]
     """
     as_of = pd.Timestamp(as_of)
+    if contracts.empty:
+        return _empty(MRR_COLUMNS)
     first = contracts["start_date"].dt.to_period("M")
     # the month of the last day served; an end on the 1st serves nothing that month
     last_day = contracts["end_date"].fillna(as_of + pd.Timedelta(days=1)) - pd.Timedelta(days=1)
@@ -86,6 +109,8 @@ def usage_from_events(
     [[2, 2, 1]]
     """
     e = events.dropna(subset=["account_id", "event_time"]).copy()
+    if e.empty:
+        return _empty(USAGE_COLUMNS)
     e["user"] = e["user_id"].fillna("(anonymous)")
     e = e.sort_values(["account_id", "user", "event_time"], kind="stable")
     gap = e.groupby(["account_id", "user"])["event_time"].diff()
@@ -116,16 +141,7 @@ def usage_from_events(
         weeks = weeks[weeks.get_level_values("week") >= e["week"].min()]
         out = out.reindex(weeks.union(out.index), fill_value=0)
     out = out.reset_index()
-    return out.astype(
-        {
-            "account_id": "string",
-            "active_users": "int64",
-            "sessions": "int64",
-            "key_actions": "int64",
-            "features_used": "int64",
-            "minutes": "float64",
-        }
-    )[["account_id", "week", "active_users", "sessions", "key_actions", "features_used", "minutes"]]
+    return out.astype(USAGE_COLUMNS)[list(USAGE_COLUMNS)]
 
 
 def _active_weeks(contracts: pd.DataFrame, as_of) -> pd.MultiIndex:

@@ -149,6 +149,8 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
         raise DataError(
             f"{path.name}: not a readable Excel workbook ({e.__class__.__name__})."
         ) from None
+    if sheet == "*":
+        return _every_sheet(path, book)
     name = sheet if sheet is not None else book.sheet_names[0]
     if name not in book.sheet_names:
         raise DataError(
@@ -173,10 +175,36 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
     return RawTable(_clean_cells(df), f"{path.name} [{name}]", rows, notes)
 
 
+def _every_sheet(path: Path, book: pd.ExcelFile) -> RawTable:
+    """``sheet: "*"``: one table from all sheets (monthly tabs, one tab per region), which
+    must share their headers; rows are numbered ``Sheet!row`` as Excel shows them."""
+    parts = [_read_excel(path, name) for name in book.sheet_names]
+    parts = [p for p in parts if len(p.frame.columns) and len(p.frame)]
+    if not parts:
+        raise DataError(f"{path.name}: every sheet is empty.")
+    first = list(parts[0].frame.columns)
+    for p in parts[1:]:
+        if list(p.frame.columns) != first:
+            raise DataError(
+                f"{p.source}: its headers {list(p.frame.columns)} differ from {parts[0].source} "
+                f'{first}; with `sheet: "*"` every sheet needs the same columns, or map the '
+                "sheets one by one with `sheet:`."
+            )
+    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    rows = pd.concat(
+        [p.row_numbers.map(lambda r, n=p.source: f"{n.split('[', 1)[1][:-1]}!{r}") for p in parts],
+        ignore_index=True,
+    )
+    notes = [f"{len(parts)} sheets read: {[p.source.split('[', 1)[1][:-1] for p in parts]}"]
+    return RawTable(frame, f"{path.name} [all sheets]", rows, notes)
+
+
 def read_export(
     path, *, sheet: str | None = None, encoding: str | None = None, delimiter: str | None = None
 ) -> RawTable:
     """Read one export file as text cells with source row numbers.
+
+    ``sheet`` names an Excel sheet (default the first); ``"*"`` reads every sheet as one table.
 
     Examples
     --------

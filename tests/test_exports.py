@@ -361,6 +361,31 @@ def test_excel_with_title_rows_and_named_sheet(tmp_path):
         csworkbook.load(path, mapping=m)
 
 
+def test_excel_every_sheet_is_one_table_with_sheet_row_numbers(tmp_path):
+    path = tmp_path / "crm.xlsx"
+    rows = [r.split(",") for r in GOOD] + [["A4", "Umi", "Gold", "2024-05-01", "1", "1", "TRUE"]]
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame(rows[:2], columns=HEADER.split(",")).to_excel(
+            xl, sheet_name="Jan", index=False
+        )
+        pd.DataFrame(rows[2:], columns=HEADER.split(",")).to_excel(
+            xl, sheet_name="Feb", index=False
+        )
+    _, m = write(tmp_path, name="crm.xlsx", raw=path.read_bytes())
+    m.write_text(m.read_text().replace("file: crm.xlsx", "file: crm.xlsx\nsheet: '*'"))
+    ds, report = lenient(path, m)
+    assert len(ds.accounts) == 3
+    assert report.rejected["accounts"]["source_row"].tolist() == ["Feb!3"]
+    assert "crm.xlsx [all sheets], column 'Segment'" in str(report)
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame(rows[:2], columns=HEADER.split(",")).to_excel(
+            xl, sheet_name="Jan", index=False
+        )
+        pd.DataFrame([["x"]], columns=["Other"]).to_excel(xl, sheet_name="Notes", index=False)
+    with pytest.raises(DataError, match=r"crm.xlsx \[Notes\]: its headers \['Other'\] differ"):
+        csworkbook.load(path, mapping=m)
+
+
 def test_cli_validate_writes_safe_rejects_and_exits_1(tmp_path, capsys):
     path, m = write(tmp_path, rows=[*GOOD, "A4,=HYPERLINK(1),SMB,2024-01-01,x,1,TRUE"])
     assert (
@@ -420,7 +445,7 @@ cell = st.one_of(
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     rows=st.lists(st.lists(cell, min_size=0, max_size=9), max_size=6),

@@ -5,6 +5,8 @@ import textwrap
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import csworkbook
 from csworkbook import DataError
@@ -219,3 +221,27 @@ def test_merged_and_rejected_rows_balance_in_one_table(tmp_path):
     reasons = ds.load_report.rejected["accounts"].set_index("source_row")["reason"]
     assert "segment: 'Strategic' is not one of" in reasons[4]
     assert "key with different values" in reasons[5]
+
+
+# cells an export can hold in any column: good values of other columns, damage, blanks
+POOL = st.sampled_from(
+    ["A1", "A2", "K1", "K2", "Ent", "SMB", "Strategic", "Churned", "Active", "month", "year",
+     "week", "2024-01-01", "31/12/2024", "2026-06-01", "1,000", "-5", "(3)", "１０", "", " ",
+     "#N/A", "=HYPERLINK(1)", "Aozora", "青空"]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.lists(POOL, min_size=11, max_size=11), min_size=1, max_size=8))
+def test_fuzz_flat_mapping_accounts_for_every_row(tmp_path, rows):
+    m = setup(tmp_path, [",".join(r) for r in rows], top="derive: [mrr_monthly]\n")
+    try:
+        ds = csworkbook.load(tmp_path, mapping=m, mode="lenient")
+    except DataError as e:
+        assert "x.csv" in str(e) or "m.yaml" in str(e)
+        return
+    acc = ds.load_report.accounting
+    assert (acc["rows_read"] == len(rows)).all()
+    assert (acc["rows_read"] == acc["accepted"] + acc["merged"] + acc["rejected"]).all()
