@@ -52,9 +52,23 @@ def _preprocess(X: pd.DataFrame) -> ColumnTransformer:
     )
 
 
+def l1_logistic(*, C: float, seed: int) -> LogisticRegression:
+    """L1-penalised logistic regression, spelled for the installed scikit-learn: 1.8 moved
+    the penalty into ``l1_ratio`` (Python 3.10 stops at 1.7, where ``l1_ratio`` alone
+    would silently mean L2)."""
+    import sklearn
+
+    major, minor = (int(p) for p in sklearn.__version__.split(".")[:2])
+    if (major, minor) >= (1, 8):
+        return LogisticRegression(
+            l1_ratio=1.0, solver="saga", C=C, max_iter=5000, random_state=seed
+        )
+    return LogisticRegression(penalty="l1", solver="saga", C=C, max_iter=5000, random_state=seed)
+
+
 def logistic_model(X: pd.DataFrame, *, C: float = 0.1, seed: int = 0) -> Pipeline:
     """Standardised L1 logistic regression: sparse, readable coefficients."""
-    lr = LogisticRegression(l1_ratio=1.0, solver="saga", C=C, max_iter=5000, random_state=seed)
+    lr = l1_logistic(C=C, seed=seed)
     return Pipeline([("prep", _preprocess(X)), ("model", lr)])
 
 

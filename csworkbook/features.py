@@ -178,7 +178,12 @@ def account_signals(ds, obs: pd.DataFrame, *, lead_days: int = 0) -> pd.DataFram
     ]
     acc = ds.accounts.set_index("account_id")
     first = acc["first_contract_date"].reindex(obs["account_id"]).to_numpy()
-    ttv = (pd.to_datetime(fv.reindex(obs["account_id"]).to_numpy()) - first).days
+    cutoff = obs["obs_date"] - pd.Timedelta(days=lead_days)
+    reached = pd.to_datetime(fv.reindex(obs["account_id"]).to_numpy())
+    # first value not reached by the cutoff is not known yet: count the days waited so far,
+    # a lower bound that grows while the customer waits (never the future date itself)
+    seen = reached.where(reached <= cutoff.to_numpy(), cutoff.to_numpy())
+    ttv = (pd.DatetimeIndex(seen) - pd.DatetimeIndex(first)).days
     out = pd.concat([out, nps, tix, stake, reviews, mood], axis=1)
     out["days_to_first_value"] = np.asarray(ttv, dtype=float)
     out["icp_fit"] = acc["icp_fit"].reindex(obs["account_id"]).to_numpy()
@@ -190,7 +195,6 @@ def account_signals(ds, obs: pd.DataFrame, *, lead_days: int = 0) -> pd.DataFram
         days=3650,
         lead_days=lead_days,
     )["last"]
-    cutoff = obs["obs_date"] - pd.Timedelta(days=lead_days)
     out["days_since_active"] = (cutoff - last).dt.days.astype(float)
     out["tenure_days"] = (cutoff.to_numpy() - first).astype("timedelta64[D]").astype(float)
     out["business_reviews_per_year"] = tenure_scaled(

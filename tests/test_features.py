@@ -59,3 +59,24 @@ def test_viz_helpers_return_axes():
     ax = viz.calibration_curve(cal, ax=plt.figure().gca())
     assert len(ax.lines) == 2  # the curve and the diagonal
     plt.close("all")
+
+
+def test_first_value_is_not_seen_before_it_happens(demo):
+    from csworkbook.features import account_signals, seats_at
+
+    fv = demo.milestones[demo.milestones["milestone"] == "first_value"].dropna()
+    row = fv.iloc[0]
+    first = demo.accounts.set_index("account_id").at[row["account_id"], "first_contract_date"]
+    before = row["achieved_date"] - pd.Timedelta(days=5)
+    obs = pd.DataFrame(
+        {
+            "account_id": [row["account_id"]] * 2,
+            "obs_date": [before, before + pd.Timedelta(days=30)],
+        }
+    )
+    obs["seats"] = seats_at(demo.contracts, obs)
+    X = account_signals(demo, obs)
+    assert X["days_to_first_value"].tolist() == [
+        float((before - first).days),
+        float((row["achieved_date"] - first).days),
+    ]
