@@ -90,6 +90,12 @@ def window_agg(
     return out
 
 
+def completed_weeks(usage: pd.DataFrame) -> pd.DataFrame:
+    """Weekly rows dated by the week's last day (Sunday): a week counts before a date only
+    once it is over, so a Wednesday observation never sees that week's Thursday."""
+    return usage.assign(week=usage["week"] + pd.Timedelta(days=6))
+
+
 def usage_features(
     obs: pd.DataFrame, usage: pd.DataFrame, seats: pd.Series, *, lead_days: int = 30
 ) -> pd.DataFrame:
@@ -103,6 +109,7 @@ def usage_features(
         "key_actions": ("key_actions", "mean"),
         "features_used": ("features_used", "mean"),
     }
+    usage = completed_weeks(usage)
     recent = window_agg(obs, usage, "week", aggs, days=28, lead_days=lead_days)
     base = window_agg(obs, usage, "week", aggs, days=84, lead_days=lead_days + 28)
     out = pd.DataFrame(index=obs.index)
@@ -189,7 +196,7 @@ def account_signals(ds, obs: pd.DataFrame, *, lead_days: int = 0) -> pd.DataFram
     out["icp_fit"] = acc["icp_fit"].reindex(obs["account_id"]).to_numpy()
     last = window_agg(
         obs,
-        ds.usage[ds.usage["active_users"] > 0],
+        completed_weeks(ds.usage[ds.usage["active_users"] > 0]),
         "week",
         {"last": ("week", "max")},
         days=3650,

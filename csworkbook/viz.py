@@ -146,3 +146,50 @@ def calibration_curve(
     ax.set_xlabel(f"{x} rate")
     ax.set_ylabel(f"{y} rate")
     return ax
+
+
+BAND_COLOURS = {"red": "#c0392b", "yellow": "#e0b000", "amber": "#e0b000", "green": "#2e8b57"}
+
+
+def band_rates(
+    data: pd.DataFrame,
+    *,
+    x: str = "band",
+    y: str = "churn_rate",
+    hue: str | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Churn rate per band with its Wilson interval, from
+    :func:`csworkbook.health.validation.band_table` (stack several with a ``hue`` column)."""
+    ax = ax or plt.gca()
+    d = data.reset_index()
+    palette = None if hue else [BAND_COLOURS.get(str(b), "grey") for b in d[x]]
+    sns.barplot(data=d, x=x, y=y, hue=hue or x, palette=palette, legend=bool(hue), ax=ax)
+    if {"ci_low", "ci_high"} <= set(d.columns):
+        for bar, (_, r) in zip(ax.patches, d.iterrows(), strict=False):
+            cx = bar.get_x() + bar.get_width() / 2
+            ax.plot([cx, cx], [r["ci_low"], r["ci_high"]], color="black", linewidth=1)
+    ax.set_ylabel(y.replace("_", " "))
+    ax.set_xlabel("")
+    return ax
+
+
+def score_history(
+    data: pd.DataFrame,
+    *,
+    x: str = "obs_date",
+    y: str = "score",
+    hue: str | None = "account_id",
+    bands: dict | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Scores over time, with the bands shaded behind (``bands`` = lower edges by name)."""
+    ax = ax or plt.gca()
+    bands = bands or {"red": 0, "yellow": 50, "green": 75}
+    edges = [*bands.values(), 100]
+    for (name, lo), hi in zip(bands.items(), edges[1:], strict=True):
+        ax.axhspan(lo, hi, color=BAND_COLOURS.get(name, "grey"), alpha=0.08, linewidth=0)
+    sns.lineplot(data=data, x=x, y=y, hue=hue, ax=ax)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("")
+    return ax

@@ -203,7 +203,8 @@ def override_report(scored: pd.DataFrame, overrides, as_of) -> pd.DataFrame:
     o["status"] = np.where(
         o["set_on"] > as_of, "not yet", np.where(o["expires"] <= as_of, "expired", "active")
     )
-    o["data_band"] = o["account_id"].map(now["band"].astype(object))
+    said = now["data_band"] if "data_band" in now else now["band"]  # before any override
+    o["data_band"] = o["account_id"].map(said.astype(object))
     o["data_score"] = o["account_id"].map(now["score"]).round(1)
     o["disagrees"] = o["band"] != o["data_band"]
     return o

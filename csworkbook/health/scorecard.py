@@ -89,6 +89,8 @@ class Measure:
 
     @property
     def higher_is_better(self) -> bool:
+        if self.scoring == "tiers":
+            return self.points[-1] > self.points[0]
         return self.green > self.red
 
     def score(self, values: pd.Series, dates: pd.Series | None = None) -> pd.Series:
