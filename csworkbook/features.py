@@ -222,13 +222,18 @@ def tenure_scaled(counts: pd.Series, tenure_days: pd.Series, window_days: int) -
     return counts * window_days / exposure
 
 
-def seats_at(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
-    """Licensed seats of each observation's account on its date (contracts in force)."""
+def in_force(contracts: pd.DataFrame, obs: pd.DataFrame, column: str) -> pd.Series:
+    """Sum of ``column`` (seats, ARR) over each observation's contracts in force on its date."""
     m = obs[["account_id", "obs_date"]].reset_index(drop=True)
     m["_obs"] = np.arange(len(m))
-    c = m.merge(contracts[["account_id", "start_date", "end_date", "seats"]], on="account_id")
+    c = m.merge(contracts[["account_id", "start_date", "end_date", column]], on="account_id")
     live = (c["start_date"] <= c["obs_date"]) & (
         c["end_date"].isna() | (c["end_date"] > c["obs_date"])
     )
-    seats = c[live].groupby("_obs")["seats"].sum().reindex(range(len(m)), fill_value=0)
-    return pd.Series(seats.to_numpy(dtype=float), index=obs.index, name="seats")
+    total = c[live].groupby("_obs")[column].sum().reindex(range(len(m)), fill_value=0)
+    return pd.Series(total.to_numpy(dtype=float), index=obs.index, name=column)
+
+
+def seats_at(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
+    """Licensed seats of each observation's account on its date (contracts in force)."""
+    return in_force(contracts, obs, "seats")

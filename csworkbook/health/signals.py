@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..features import account_signals, seats_at
+from ..features import account_signals, in_force, seats_at
 from ..observations import account_churn_dates
 
 
@@ -21,18 +21,6 @@ def scoring_dates(as_of, *, weeks: int = 52, every_days: int = 7) -> pd.Datetime
     end = pd.Timestamp(as_of)
     n = int(weeks * 7 // every_days)
     return pd.DatetimeIndex([end - pd.Timedelta(days=every_days * k) for k in range(n)][::-1])
-
-
-def arr_at(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
-    """ARR in force for each observation's account on its date."""
-    m = obs[["account_id", "obs_date"]].reset_index(drop=True)
-    m["_obs"] = np.arange(len(m))
-    c = m.merge(contracts[["account_id", "start_date", "end_date", "arr"]], on="account_id")
-    live = (c["start_date"] <= c["obs_date"]) & (
-        c["end_date"].isna() | (c["end_date"] > c["obs_date"])
-    )
-    arr = c[live].groupby("_obs")["arr"].sum().reindex(range(len(m)), fill_value=0.0)
-    return pd.Series(arr.to_numpy(dtype=float), index=obs.index, name="arr")
 
 
 def next_renewal(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
@@ -94,6 +82,6 @@ def health_frame(ds, dates, *, horizon_days: int = 90) -> pd.DataFrame:
     out = pd.concat([obs[["account_id", "obs_date", "churn_date", "churned"]], X], axis=1)
     out["segment"] = obs["account_id"].map(acc["segment"]).to_numpy()
     out["touch_model"] = obs["account_id"].map(acc["touch_model"]).to_numpy()
-    out["arr"] = arr_at(ds.contracts, obs)
+    out["arr"] = in_force(ds.contracts, obs, "arr")
     out["next_renewal"] = next_renewal(ds.contracts, obs)
     return out
