@@ -129,8 +129,18 @@ def load(
     if mapping is not None:
         from .exports import load_export
 
-        return load_export(mapping, path, mode=mode, as_of=as_of, pseudonymize=pseudonymize)
-    folder = Path(path)
+        ds = load_export(mapping, path, mode=mode, as_of=as_of)
+    else:
+        ds = _load_folder(Path(path), validate_data=validate_data)
+    if pseudonymize:
+        from .privacy import pseudonymize as _pseudonymize
+
+        ds = _pseudonymize(ds, key=pseudonymize if isinstance(pseudonymize, str) else None)
+    return ds
+
+
+def _load_folder(folder: Path, *, validate_data: bool) -> Dataset:
+    """A folder of canonical tables with its ``dataset.yaml``."""
     if not folder.is_dir():
         raise DataError(
             f"{folder}: no such folder. Generate the demo with "
@@ -160,12 +170,7 @@ def load(
         report = validate(tables)
         if not report.ok:
             raise DataError(f"{folder}: {report}", report)
-    ds = Dataset(tables=tables, as_of=pd.Timestamp(meta.pop("as_of")), meta=meta)
-    if pseudonymize:
-        from .privacy import pseudonymize as _pseudonymize
-
-        ds = _pseudonymize(ds, key=pseudonymize if isinstance(pseudonymize, str) else None)
-    return ds
+    return Dataset(tables=tables, as_of=pd.Timestamp(meta.pop("as_of")), meta=meta)
 
 
 def _format_for_csv(df: pd.DataFrame, name: str) -> pd.DataFrame:

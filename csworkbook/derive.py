@@ -62,8 +62,7 @@ def mrr_from_contracts(contracts: pd.DataFrame, as_of) -> pd.DataFrame:
     last = last_day.dt.to_period("M").where(last_day <= as_of, pd.Period(as_of, "M"))
     n = (last - first).map(lambda d: d.n if pd.notna(d) else -1).astype(int) + 1
     n = np.clip(n.to_numpy(), 0, None)
-    rows = np.repeat(np.arange(len(contracts)), n)
-    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    rows, offset = _spread(n)
     months = (first.to_numpy()[rows] + offset) if len(rows) else []
     out = pd.DataFrame(
         {
@@ -144,14 +143,20 @@ def usage_from_events(
     return out.astype(USAGE_COLUMNS)[list(USAGE_COLUMNS)]
 
 
+def _spread(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For counts ``n`` per contract: the contract of each expanded row and its step
+    (0, 1, … n-1) from the contract's first month or week."""
+    rows = np.repeat(np.arange(len(n)), n)
+    return rows, np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+
+
 def _active_weeks(contracts: pd.DataFrame, as_of) -> pd.MultiIndex:
     """(account_id, Monday) for every week in which an account had a contract running."""
     as_of = pd.Timestamp(as_of)
     start = contracts["start_date"] - pd.to_timedelta(contracts["start_date"].dt.weekday, "D")
     end = contracts["end_date"].fillna(as_of + pd.Timedelta(days=1)).clip(upper=as_of)
     n = ((end - start).dt.days // 7 + 1).clip(lower=0).to_numpy()
-    rows = np.repeat(np.arange(len(contracts)), n)
-    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    rows, offset = _spread(n)
     weeks = start.to_numpy()[rows] + offset * np.timedelta64(7, "D")
     idx = pd.MultiIndex.from_arrays(
         [contracts["account_id"].to_numpy()[rows], weeks], names=["account_id", "week"]

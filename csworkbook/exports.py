@@ -134,9 +134,7 @@ def _orphans(tables: dict[str, pd.DataFrame], rejected: dict[str, pd.DataFrame],
                 tables[name] = df[~bad]
 
 
-def load_export(
-    mapping, data=None, *, mode: str = "strict", as_of=None, pseudonymize: bool | str = False
-) -> Dataset:
+def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Dataset:
     """Load the exports a mapping describes as a :class:`Dataset`.
 
     Parameters
@@ -152,9 +150,6 @@ def load_export(
         ``lenient`` keeps the good rows. The report is ``dataset.load_report`` either way.
     as_of : date-like, optional
         The date the export was taken, overriding the mapping's ``as_of:``.
-    pseudonymize : bool or str
-        Replace company names and person ids with stable pseudonyms
-        (:func:`csworkbook.privacy.pseudonymize`); a string is used as the secret key.
 
     Examples
     --------
@@ -251,10 +246,6 @@ def load_export(
     meta = {k: v for k, v in spec.items() if k in ("currency",)}
     meta["source"] = f"mapping {spec['_name']}"
     ds = Dataset(tables=tables, as_of=as_of, meta=meta)
-    if pseudonymize:
-        from .privacy import pseudonymize as _pseudonymize
-
-        ds = _pseudonymize(ds, key=pseudonymize if isinstance(pseudonymize, str) else None)
     ds.load_report = report
     return ds
 

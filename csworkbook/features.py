@@ -222,15 +222,23 @@ def tenure_scaled(counts: pd.Series, tenure_days: pd.Series, window_days: int) -
     return counts * window_days / exposure
 
 
-def in_force(contracts: pd.DataFrame, obs: pd.DataFrame, column: str) -> pd.Series:
-    """Sum of ``column`` (seats, ARR) over each observation's contracts in force on its date."""
+def contracts_in_force(contracts: pd.DataFrame, obs: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """One row per observation and contract in force on its date; ``_obs`` is the
+    observation's position in ``obs``."""
     m = obs[["account_id", "obs_date"]].reset_index(drop=True)
     m["_obs"] = np.arange(len(m))
-    c = m.merge(contracts[["account_id", "start_date", "end_date", column]], on="account_id")
+    wanted = list(dict.fromkeys(["account_id", "start_date", "end_date", *columns]))
+    c = m.merge(contracts[wanted], on="account_id")
     live = (c["start_date"] <= c["obs_date"]) & (
         c["end_date"].isna() | (c["end_date"] > c["obs_date"])
     )
-    total = c[live].groupby("_obs")[column].sum().reindex(range(len(m)), fill_value=0)
+    return c[live]
+
+
+def in_force(contracts: pd.DataFrame, obs: pd.DataFrame, column: str) -> pd.Series:
+    """Sum of ``column`` (seats, ARR) over each observation's contracts in force on its date."""
+    c = contracts_in_force(contracts, obs, [column])
+    total = c.groupby("_obs")[column].sum().reindex(range(len(obs)), fill_value=0)
     return pd.Series(total.to_numpy(dtype=float), index=obs.index, name=column)
 
 

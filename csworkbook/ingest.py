@@ -157,9 +157,17 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
             f"{path.name}: no sheet named {name!r}; the workbook has {book.sheet_names}. "
             "Set `sheet:` in the mapping file to one of them."
         )
+    table = _read_sheet(path, book, name)
+    if table is None:
+        raise DataError(f"{path.name} [{name}]: the sheet is empty.")
+    return table
+
+
+def _read_sheet(path: Path, book: pd.ExcelFile, name: str) -> RawTable | None:
+    """One sheet of an open workbook, header found below any title rows; None if empty."""
     raw = book.parse(name, header=None, dtype=str)
     if raw.empty:
-        raise DataError(f"{path.name} [{name}]: the sheet is empty.")
+        return None
     h = _header_row(raw)
     df = raw.iloc[h + 1 :].copy()
     df.columns = [
@@ -177,25 +185,26 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
 
 def _every_sheet(path: Path, book: pd.ExcelFile) -> RawTable:
     """``sheet: "*"``: one table from all sheets (monthly tabs, one tab per region), which
-    must share their headers; rows are numbered ``Sheet!row`` as Excel shows them."""
-    parts = [_read_excel(path, name) for name in book.sheet_names]
-    parts = [p for p in parts if len(p.frame.columns) and len(p.frame)]
+    must share their headers; rows are numbered ``Sheet!row`` as Excel shows them. Empty
+    sheets are passed over."""
+    parts = {name: _read_sheet(path, book, name) for name in book.sheet_names}
+    parts = {n: p for n, p in parts.items() if p is not None and len(p.frame)}
     if not parts:
         raise DataError(f"{path.name}: every sheet is empty.")
-    first = list(parts[0].frame.columns)
-    for p in parts[1:]:
-        if list(p.frame.columns) != first:
+    (_, first), *rest = parts.items()
+    for p in (p for _, p in rest):
+        if list(p.frame.columns) != list(first.frame.columns):
             raise DataError(
-                f"{p.source}: its headers {list(p.frame.columns)} differ from {parts[0].source} "
-                f'{first}; with `sheet: "*"` every sheet needs the same columns, or map the '
-                "sheets one by one with `sheet:`."
+                f"{p.source}: its headers {list(p.frame.columns)} differ from {first.source} "
+                f'{list(first.frame.columns)}; with `sheet: "*"` every sheet needs the same '
+                "columns, or map the sheets one by one with `sheet:`."
             )
-    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    frame = pd.concat([p.frame for p in parts.values()], ignore_index=True)
     rows = pd.concat(
-        [p.row_numbers.map(lambda r, n=p.source: f"{n.split('[', 1)[1][:-1]}!{r}") for p in parts],
+        [p.row_numbers.map(lambda r, n=name: f"{n}!{r}") for name, p in parts.items()],
         ignore_index=True,
     )
-    notes = [f"{len(parts)} sheets read: {[p.source.split('[', 1)[1][:-1] for p in parts]}"]
+    notes = [f"{len(parts)} sheets read: {list(parts)}"]
     return RawTable(frame, f"{path.name} [all sheets]", rows, notes)
 
 

@@ -61,13 +61,11 @@ def calls_to_action(
     """
     as_of = pd.Timestamp(as_of)
     t = trend(history, days=days)
-    dates = np.sort(t["obs_date"].unique())
-    prev_date = (
-        dates[dates < np.datetime64(as_of)].max() if (dates < np.datetime64(as_of)).any() else None
-    )
+    earlier = t.loc[t["obs_date"] < as_of, "obs_date"]
     now = t[t["obs_date"] == as_of].set_index("account_id")
     rows = []
-    if prev_date is not None:
+    if len(earlier):
+        prev_date = earlier.max()
         prev = t[t["obs_date"] == prev_date].set_index("account_id")["band"].astype(object)
         entered = (now["band"].astype(object) == worst) & (now.index.map(prev) != worst)
         rows.append(now[entered].assign(rule=f"entered {worst}", detail=""))

@@ -216,40 +216,50 @@ class Scorecard:
         dates = X.get("obs_date", None)
         return pd.DataFrame({m.name: m.score(X[m.column], dates) for m in self.measures})
 
+    def _filled(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Measure points after the missing-data policy (NA left only under redistribute)."""
+        S = self.measure_scores(X)
+        fill = {"neutral": 50.0, "zero": 0.0}.get(self.missing)
+        return S if fill is None else S.fillna(fill)
+
+    def _row_weights(self, S: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[slice]]:
+        """Per row: each measure's weight within its group and each group's weight in the
+        score, both renormalised over what has data (the redistribute rule; under the other
+        policies everything has data). Rows without any data get NaN group weights."""
+        have = S.notna().to_numpy(dtype=float)
+        within = np.zeros_like(have)
+        group_w = np.zeros((len(S), len(self.groups)))
+        spans, col = [], 0
+        for gi, g in enumerate(self.groups):
+            span = slice(col, col + len(g.measures))
+            w = np.array([m.weight for m in g.measures], dtype=float) * have[:, span]
+            wsum = w.sum(axis=1, keepdims=True)
+            within[:, span] = np.divide(w, wsum, out=np.zeros_like(w), where=wsum > 0)
+            group_w[:, gi] = np.where(wsum[:, 0] > 0, g.weight, 0.0)
+            spans.append(span)
+            col = span.stop
+        total = group_w.sum(axis=1, keepdims=True)
+        group_w = np.divide(group_w, total, out=np.full_like(group_w, np.nan), where=total > 0)
+        return within, group_w, spans
+
     def score(self, X: pd.DataFrame) -> pd.DataFrame:
         """Group scores, the overall ``score`` (0–100), its ``band`` and ``coverage``
         (share of the scorecard's weight that had data), aligned to ``X``."""
-        S = self.measure_scores(X)
-        have = S.notna()
-        if self.missing == "neutral":
-            S = S.fillna(50.0)
-        elif self.missing == "zero":
-            S = S.fillna(0.0)
+        have = self.measure_scores(X).notna().to_numpy(dtype=float)
+        S = self._filled(X)
+        within, group_w, spans = self._row_weights(S)
+        points = S.fillna(0.0).to_numpy() * within
         out = pd.DataFrame(index=X.index)
-        group_scores, group_have = [], []
-        for g in self.groups:
-            names = [m.name for m in g.measures]
-            w = np.array([m.weight for m in g.measures], dtype=float)
-            vals = S[names].to_numpy(dtype=float)
-            avail = ~np.isnan(vals)
-            wsum = (avail * w).sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                gs = np.where(wsum > 0, np.nansum(vals * w, axis=1) / wsum, np.nan)
-            out[g.name] = gs
-            group_scores.append(gs)
-            group_have.append(wsum > 0)
-        G = np.column_stack(group_scores)
-        gw = np.array([g.weight for g in self.groups], dtype=float)
-        gavail = np.column_stack(group_have)
-        gsum = (gavail * gw).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            overall = np.where(
-                gsum > 0, np.nansum(np.nan_to_num(G) * gw * gavail, axis=1) / gsum, np.nan
-            )
-        out["score"] = np.clip(overall, 0, 100)
+        for g, span in zip(self.groups, spans, strict=True):
+            has_data = within[:, span].sum(axis=1) > 0
+            out[g.name] = np.where(has_data, points[:, span].sum(axis=1), np.nan)
+        G = out[[g.name for g in self.groups]].fillna(0.0).to_numpy()
+        # rounded so that a score sitting on a band edge (common with RAG and tier points)
+        # does not fall below it through floating-point noise
+        out["score"] = np.clip((G * group_w).sum(axis=1), 0, 100).round(9)
         out["band"] = self.band(out["score"])
         eff = self.weights()["pct_of_score"].to_numpy() / 100.0
-        out["coverage"] = have.to_numpy(dtype=float) @ eff
+        out["coverage"] = have @ eff
         return out
 
     def band(self, score: pd.Series) -> pd.Series:
@@ -261,31 +271,18 @@ class Scorecard:
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Points each measure adds to the overall score, per row; rows sum to ``score``
         (before clipping): what to show a CSM next to the number."""
-        S = self.measure_scores(X)
-        if self.missing == "neutral":
-            S = S.fillna(50.0)
-        elif self.missing == "zero":
-            S = S.fillna(0.0)
-        have = S.notna().to_numpy(dtype=float)
-        W = np.zeros_like(have)
-        gw_avail = []
-        col = 0
-        for g in self.groups:
-            k = len(g.measures)
-            w = np.array([m.weight for m in g.measures], dtype=float) * have[:, col : col + k]
-            wsum = w.sum(axis=1, keepdims=True)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                W[:, col : col + k] = np.where(wsum > 0, w / wsum, 0.0)
-            gw_avail.append(np.where(wsum[:, 0] > 0, g.weight, 0.0))
-            col += k
-        G = np.column_stack(gw_avail)
-        G = G / np.where(G.sum(axis=1, keepdims=True) > 0, G.sum(axis=1, keepdims=True), np.nan)
-        col = 0
-        for gi, g in enumerate(self.groups):
-            k = len(g.measures)
-            W[:, col : col + k] *= G[:, [gi]]
-            col += k
-        return pd.DataFrame(S.fillna(0.0).to_numpy() * W, index=X.index, columns=S.columns)
+        S = self._filled(X)
+        within, group_w, spans = self._row_weights(S)
+        per_column = np.concatenate(
+            [
+                np.repeat(group_w[:, [gi]], span.stop - span.start, axis=1)
+                for gi, span in enumerate(spans)
+            ],
+            axis=1,
+        )
+        return pd.DataFrame(
+            S.fillna(0.0).to_numpy() * within * per_column, index=X.index, columns=S.columns
+        )
 
     def coverage(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per measure: share of rows without data and the weight that had to be handled

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..features import account_signals, in_force, seats_at
+from ..features import account_signals, contracts_in_force, in_force, seats_at
 from ..observations import account_churn_dates
 
 
@@ -26,13 +26,7 @@ def scoring_dates(as_of, *, weeks: int = 52, every_days: int = 7) -> pd.Datetime
 def next_renewal(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
     """The next term boundary after each observation date among the account's contracts in
     force (start + k x term), i.e. the renewal a CSM would be working towards."""
-    m = obs[["account_id", "obs_date"]].reset_index(drop=True)
-    m["_obs"] = np.arange(len(m))
-    c = m.merge(contracts[["account_id", "start_date", "end_date", "term_months"]], on="account_id")
-    c = c[
-        (c["start_date"] <= c["obs_date"])
-        & (c["end_date"].isna() | (c["end_date"] > c["obs_date"]))
-    ]
+    c = contracts_in_force(contracts, obs, ["term_months"])
     start_m = c["start_date"].to_numpy().astype("datetime64[M]")
     day = (c["start_date"].dt.day - 1).to_numpy().astype("timedelta64[D]")
     term = c["term_months"].to_numpy(dtype=int)
@@ -44,7 +38,7 @@ def next_renewal(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
     due = boundary(k)
     due = np.where(due <= c["obs_date"].to_numpy(), boundary(k + 1), due)
     c = c.assign(due=pd.to_datetime(due))
-    first = c.groupby("_obs")["due"].min().reindex(range(len(m)))
+    first = c.groupby("_obs")["due"].min().reindex(range(len(obs)))
     return pd.Series(first.to_numpy(), index=obs.index, name="next_renewal")
 
 

@@ -15,6 +15,7 @@ from sklearn.metrics import roc_auc_score
 
 from ..churnmodel import l1_logistic
 from ..cohorts import wilson_interval
+from .blindspots import caught
 
 GREEN_WARNING = 0.8
 
@@ -83,10 +84,7 @@ def red_precision_recall(scored: pd.DataFrame, *, worst: str = "red", y: str = "
 def warned_before_churn(history: pd.DataFrame, *, days=(60, 90), best: str = "green") -> pd.Series:
     """Of the accounts that churned, the share that were *not* in the best band on some
     scoring date ``days[0]``–``days[1]`` days before their churn date (the CSM had time)."""
-    h = history.dropna(subset=["churn_date"])
-    before = (h["churn_date"] - h["obs_date"]).dt.days
-    win = h[(before >= days[0]) & (before <= days[1])]
-    warned = (win["band"].astype(object) != best).groupby(win["account_id"]).any()
+    warned = caught(history, days=days, best=best)["caught"]
     return pd.Series({"churned_accounts": len(warned), "warned_share": warned.mean()})
 
 
