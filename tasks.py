@@ -98,7 +98,7 @@ def cmd_test() -> None:
 
 def cmd_docs() -> None:
     py = ensure_env("test")
-    _run(py, "-m", "csworkbook.readme", ROOT / "README.md")
+    _run(py, "-m", "csworkbook.devtools.readme", ROOT / "README.md")
 
 
 def cmd_clean() -> None:

@@ -28,7 +28,7 @@ def _generate(args) -> int:
 
 
 def _info(args) -> int:
-    from .data import load
+    from .loading import load
 
     ds = load(args.path)
     with pd.option_context("display.width", 120, "display.max_columns", 20):
@@ -39,7 +39,7 @@ def _info(args) -> int:
 
 
 def _validate(args) -> int:
-    from .data import load
+    from .loading import load
 
     if args.mapping is None:
         if args.path is None:
@@ -77,7 +77,7 @@ def _validate(args) -> int:
 
 
 def _mapping_init(args) -> int:
-    from .draft import draft_mapping
+    from .exports.draft import draft_mapping
 
     text = draft_mapping(args.export, sheet=args.sheet)
     if args.out:
@@ -89,8 +89,8 @@ def _mapping_init(args) -> int:
 
 
 def _diagnose(args) -> int:
-    from .data import load
-    from .diagnostics import calibration, signal_auc
+    from .loading import load
+    from .retention.diagnostics import calibration, signal_auc
 
     ds = load(args.path)
     with pd.option_context("display.width", 120, "display.float_format", "{:.3f}".format):

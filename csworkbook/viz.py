@@ -58,7 +58,7 @@ def stacked_area(
 
 
 def mrr_bridge(data: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
-    """Monthly MRR movements from :func:`csworkbook.metrics.mrr_movements`: gains stacked
+    """Monthly MRR movements from :func:`csworkbook.retention.metrics.mrr_movements`: gains stacked
     above zero, losses below, net change as a line."""
     ax = ax or plt.gca()
     x = data.index
@@ -85,7 +85,7 @@ def mrr_bridge(data: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
 def cohort_heatmap(
     data: pd.DataFrame, *, ax: plt.Axes | None = None, max_age: int = 24
 ) -> plt.Axes:
-    """Heatmap of a :func:`csworkbook.cohorts.cohort_matrix` (its ``size`` column is dropped)."""
+    """Heatmap of a :func:`csworkbook.retention.cohorts.cohort_matrix` (its ``size`` column is dropped)."""
     ax = ax or plt.gca()
     m = data.drop(columns="size", errors="ignore").loc[:, :max_age]
     m.index = m.index.strftime("%Y-%m")
@@ -110,7 +110,7 @@ def survival_curves(
     hue: str = "group",
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
-    """Step plot of Kaplan–Meier curves in long format (see :func:`csworkbook.survival.km_by`)."""
+    """Step plot of Kaplan–Meier curves in long format (see :func:`csworkbook.retention.survival.km_by`)."""
     ax = ax or plt.gca()
     for key, g in data.groupby(hue, observed=True):
         ax.step(g[x], g[y], where="post", label=str(key))
@@ -124,7 +124,7 @@ def survival_curves(
 def decile_bars(
     data: pd.DataFrame, *, y: str = "churn_rate", ax: plt.Axes | None = None
 ) -> plt.Axes:
-    """Bars of churn rate by decile from :func:`csworkbook.observations.decile_churn`
+    """Bars of churn rate by decile from :func:`csworkbook.retention.observations.decile_churn`
     (its ``missing`` row, if any, is left out)."""
     ax = ax or plt.gca()
     d = data.drop(index="missing", errors="ignore")
@@ -137,7 +137,7 @@ def decile_bars(
 def calibration_curve(
     data: pd.DataFrame, *, x: str = "predicted", y: str = "observed", ax: plt.Axes | None = None
 ) -> plt.Axes:
-    """Predicted against observed rates from :func:`csworkbook.churnmodel.calibration_table`,
+    """Predicted against observed rates from :func:`csworkbook.retention.models.calibration_table`,
     with the diagonal of a perfectly calibrated model."""
     ax = ax or plt.gca()
     sns.lineplot(data=data, x=x, y=y, marker="o", ax=ax)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csworkbook.cohorts import cohort_matrix, rate_by_category, wilson_interval
-from csworkbook.metrics import unit_mrr
+from csworkbook.retention.cohorts import cohort_matrix, rate_by_category, wilson_interval
+from csworkbook.retention.metrics import unit_mrr
 
 
 def _m(rows):

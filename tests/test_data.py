@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 
 import csworkbook
-from csworkbook import DataError, schema, write_dataset
-from csworkbook.validate import validate
+from csworkbook import DataError, write_dataset
+from csworkbook.data import schema
+from csworkbook.data.validate import validate
 
 from .conftest import DEMO
 

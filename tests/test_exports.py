@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 import csworkbook
 from csworkbook import DataError
 from csworkbook.cli import main as cli
-from csworkbook.ingest import detect_encoding
-from csworkbook.parse import date_order
+from csworkbook.exports.parse import date_order
+from csworkbook.exports.read import detect_encoding
 from csworkbook.reports import neutralise_formulas
 
 HEADER = "Account ID,Account Name,Segment,Customer Since,MRR,Seats,Auto Renew"

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from csworkbook.features import window_agg
+from csworkbook.retention.features import window_agg
 
 
 def test_window_respects_lead_and_length():
@@ -39,7 +39,7 @@ def test_window_keeps_obs_index():
 
 
 def test_tenure_scaling_only_lifts_young_accounts():
-    from csworkbook.features import tenure_scaled
+    from csworkbook.retention.features import tenure_scaled
 
     out = tenure_scaled(pd.Series([3.0, 3.0, 0.0]), pd.Series([73.0, 400.0, 10.0]), 365)
     assert out.tolist() == [15.0, 3.0, 0.0]
@@ -62,7 +62,7 @@ def test_viz_helpers_return_axes():
 
 
 def test_first_value_is_not_seen_before_it_happens(demo):
-    from csworkbook.features import account_signals, seats_at
+    from csworkbook.retention.features import account_signals, seats_at
 
     fv = demo.milestones[demo.milestones["milestone"] == "first_value"].dropna()
     row = fv.iloc[0]

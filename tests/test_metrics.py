@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csworkbook.metrics import (
+from csworkbook.retention.metrics import (
     activity_churn,
     annual_from_monthly,
     churn_by_unit,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from csworkbook.nbcheck import problems
+from csworkbook.devtools.nbcheck import problems
 from csworkbook.reports import run_report, safe_name
 
 from .conftest import DEMO, ROOT

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csworkbook import churnmodel as cm
-from csworkbook import observations as ob
-from csworkbook import warning as ew
-from csworkbook.features import USAGE_FEATURES
+from csworkbook.retention import models as cm
+from csworkbook.retention import observations as ob
+from csworkbook.retention import warning as ew
+from csworkbook.retention.features import USAGE_FEATURES
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_features_never_see_the_future(demo):
     cut = demo.usage.merge(sample[["account_id", "obs_date"]], on="account_id")
     future = cut[cut.week >= cut.obs_date][["account_id", "week"]].drop_duplicates()
     past_only = demo.usage.merge(future, how="left", indicator=True).query("_merge == 'left_only'")
-    from csworkbook.dataset import Dataset
+    from csworkbook.data.dataset import Dataset
 
     trimmed = Dataset({**demo.tables, "usage": past_only.drop(columns="_merge")}, demo.as_of)
     X2 = ob.account_signals(trimmed, sample)

@@ -1,6 +1,6 @@
 import pytest
 
-from csworkbook import schema
+from csworkbook.data import schema
 
 
 @pytest.mark.parametrize("name", list(schema.TABLES))

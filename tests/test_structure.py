@@ -1,7 +1,7 @@
 """The figures README quotes are the ones the code produces on the demo dataset."""
 
-from csworkbook import readme
-from csworkbook.diagnostics import calibration, signal_auc
+from csworkbook.devtools import readme
+from csworkbook.retention.diagnostics import calibration, signal_auc
 
 from .conftest import ROOT
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from lifelines.utils import restricted_mean_survival_time
 
-from csworkbook.survival import (
+from csworkbook.retention.survival import (
     at_risk_table,
     kaplan_meier,
     km_by,

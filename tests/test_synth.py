@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csworkbook import schema, synth
+from csworkbook import synth
 from csworkbook.cli import main as cli
+from csworkbook.data import schema
 from csworkbook.synth import HEAVY_SCENARIOS, LIGHT_SCENARIOS
 
 from .conftest import DEMO

@@ -9,13 +9,13 @@ import pytest
 
 import csworkbook
 from csworkbook import synth
-from csworkbook.cohorts import cohort_matrix
-from csworkbook.derive import mrr_from_contracts, usage_from_events
-from csworkbook.metrics import churn_by_unit, mrr_movements, trailing_year
-from csworkbook.privacy import pseudonym
-from csworkbook.survival import km_by, lifetimes, logrank
+from csworkbook.exports.derive import mrr_from_contracts, usage_from_events
+from csworkbook.exports.privacy import pseudonym
+from csworkbook.retention.cohorts import cohort_matrix
+from csworkbook.retention.metrics import churn_by_unit, mrr_movements, trailing_year
+from csworkbook.retention.survival import km_by, lifetimes, logrank
+from csworkbook.retention.warning import usage_alerts
 from csworkbook.synth.exports import write_examples
-from csworkbook.warning import usage_alerts
 
 MAPPINGS = Path(__file__).parents[1] / "datasets" / "mappings"
 TEMPLATES = ["salesforce_accounts", "hubspot_companies_deals", "stripe_subscriptions"]

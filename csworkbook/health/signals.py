@@ -1,7 +1,7 @@
 """The measures a health score reads: one row per customer and scoring date.
 
 Every value is computed from data dated before the scoring date (the same leakage-safe
-signals as the churn models, :func:`csworkbook.features.account_signals`), plus what a CS
+signals as the churn models, :func:`csworkbook.retention.features.account_signals`), plus what a CS
 team knows about the account on that date: segment, touch model, tenure, ARR and the next
 renewal. Where the future is already in the data (backtests), ``churned`` says whether the
 account churned within ``horizon_days`` after the date.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..features import account_signals, contracts_in_force, in_force, seats_at
-from ..observations import account_churn_dates
+from ..retention.features import account_signals, contracts_in_force, in_force, seats_at
+from ..retention.observations import account_churn_dates
 
 
 def scoring_dates(as_of, *, weeks: int = 52, every_days: int = 7) -> pd.DatetimeIndex:

@@ -13,8 +13,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.metrics import roc_auc_score
 
-from ..churnmodel import l1_logistic
-from ..cohorts import wilson_interval
+from ..retention.cohorts import wilson_interval
+from ..retention.models import l1_logistic
 from .blindspots import caught
 
 GREEN_WARNING = 0.8

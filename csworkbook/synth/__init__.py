@@ -14,7 +14,7 @@ Example
 
 from __future__ import annotations
 
-from ..dataset import Dataset
+from ..data.dataset import Dataset
 from .config import HEAVY_SCENARIOS, LIGHT_SCENARIOS, WorldConfig
 from .world import assemble, simulate_world
 

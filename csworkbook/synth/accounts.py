@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..schema import SEGMENTS
+from ..data.schema import SEGMENTS
 from .calendar import Calendar, sigmoid
 from .config import HEAVY_SCENARIOS, LIGHT_SCENARIOS, WorldConfig
 

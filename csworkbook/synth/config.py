@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..schema import SCENARIOS
+from ..data.schema import SCENARIOS
 
 HEAVY_SCENARIOS = tuple(s for s in SCENARIOS if s.startswith("heavy_"))
 LIGHT_SCENARIOS = tuple(s for s in SCENARIOS if s.startswith("light_"))

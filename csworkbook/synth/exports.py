@@ -1,6 +1,6 @@
 """A synthetic world re-shaped as the exports analysts actually receive.
 
-Each function takes a canonical :class:`~csworkbook.dataset.Dataset` and returns a
+Each function takes a canonical :class:`~csworkbook.data.dataset.Dataset` and returns a
 DataFrame laid out like one tool's export: its column names, value spellings, date and
 number formats. :func:`write_examples` writes them with the tools' file quirks (a report
 footer, CP932 with Japanese headers, yen amounts, full-width digits) for the mapping
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dataset import Dataset
+from ..data.dataset import Dataset
 
 _TYPE = {
     "partner": "Customer - Channel",

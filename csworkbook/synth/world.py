@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..dataset import Dataset
-from ..schema import TABLES, pandas_dtype
+from ..data.dataset import Dataset
+from ..data.schema import TABLES, pandas_dtype
 from . import contracts as ct
 from . import events as ev
 from . import usage as us

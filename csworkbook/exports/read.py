@@ -1,7 +1,7 @@
 """Read exports as they come: CSV/TSV in UTF-8, UTF-8 with BOM or CP932, Excel, Parquet.
 
 Everything is read as text first. Types are decided later, column by column, by the
-mapping (:mod:`csworkbook.mapping`), so a bad cell becomes a rejected row with a reason
+mapping (:mod:`csworkbook.exports.mapping`), so a bad cell becomes a rejected row with a reason
 instead of a failed file. Each row remembers the line or sheet row it came from.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataError
+from ..data.errors import DataError
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}

@@ -30,7 +30,7 @@ class Dataset:
     Parameters
     ----------
     tables : dict of str to DataFrame
-        Canonical tables by name (see :mod:`csworkbook.schema`); optional ones may be absent.
+        Canonical tables by name (see :mod:`csworkbook.data.schema`); optional ones may be absent.
     as_of : Timestamp
         The date the data was extracted: nothing in it lies after this day.
     meta : dict

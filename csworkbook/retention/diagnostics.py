@@ -18,7 +18,7 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .dataset import Dataset
+from ..data.dataset import Dataset
 from .features import OTHER_FEATURES, USAGE_FEATURES, account_signals
 from .metrics import trailing_year
 

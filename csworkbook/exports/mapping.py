@@ -22,7 +22,7 @@ A mapping file is YAML read as data (``yaml.safe_load``), never code::
 
 Parsing never raises on a bad cell: the row is rejected with a reason naming the column
 and the value. Only problems with the file as a whole (missing column, ambiguous day/month
-order, unreadable file) raise :class:`~csworkbook.errors.DataError`.
+order, unreadable file) raise :class:`~csworkbook.data.errors.DataError`.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..data.errors import DataError
+from ..data.schema import TABLES, Col, pandas_dtype
 from .derive import DERIVABLE
-from .errors import DataError
-from .ingest import RawTable
 from .parse import parse_bool, parse_date, parse_number
-from .schema import TABLES, Col, pandas_dtype
+from .read import RawTable
 
 
 def read_mapping(mapping) -> dict:

@@ -1,4 +1,4 @@
-"""Check how notebooks are committed: ``python -m csworkbook.nbcheck FILE...``.
+"""Check how notebooks are committed: ``python -m csworkbook.devtools.nbcheck FILE...``.
 
 Teaching notebooks (``notebooks/NN_*.ipynb``) must be executed top to bottom: every code
 cell run, execution counts 1, 2, 3… in order. Report templates and exercises must carry no

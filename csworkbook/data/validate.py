@@ -122,7 +122,7 @@ def validate(tables: dict[str, pd.DataFrame]) -> ValidationReport:
     Examples
     --------
     >>> import pandas as pd
-    >>> from csworkbook.validate import validate
+    >>> from csworkbook.data.validate import validate
     >>> report = validate({"accounts": pd.DataFrame({"account_id": ["A1"]})})
     >>> report.ok
     False

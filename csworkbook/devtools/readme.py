@@ -1,4 +1,4 @@
-"""Keep README's generated sections true: ``python -m csworkbook.readme README.md``.
+"""Keep README's generated sections true: ``python -m csworkbook.devtools.readme README.md``.
 
 Sections sit between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers; a test
 fails when README differs from what this module renders, so figures quoted there are
@@ -11,14 +11,14 @@ import re
 import sys
 from pathlib import Path
 
-DEMO = Path(__file__).resolve().parent.parent / "datasets" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "datasets" / "demo"
 METRIC_NAMES = {"grr": "GRR", "nrr": "NRR", "logo_churn": "logo churn"}
 
 
 def demo_figures(path: Path = DEMO) -> str:
     """Calibration and AUC figures of the demo dataset as Markdown."""
-    from .data import load
-    from .diagnostics import calibration, signal_auc
+    from ..loading import load
+    from ..retention.diagnostics import calibration, signal_auc
 
     ds = load(path)
     cal = calibration(ds)
@@ -46,7 +46,7 @@ def demo_figures(path: Path = DEMO) -> str:
 
 
 def sections() -> dict:
-    from .schema import data_dictionary_markdown
+    from ..data.schema import data_dictionary_markdown
 
     return {"data-dictionary": data_dictionary_markdown, "demo-figures": demo_figures}
 

@@ -15,7 +15,7 @@ import re
 
 import pandas as pd
 
-from .dataset import Dataset
+from ..data.dataset import Dataset
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # column -> pseudonym prefix; every table that has the column is rewritten the same way

@@ -6,7 +6,7 @@ from __future__ import annotations
 class DataError(ValueError):
     """Input data cannot be used as it is; the message says where and what to do.
 
-    ``report`` holds the full :class:`~csworkbook.validate.ValidationReport` when there is one.
+    ``report`` holds the full :class:`~csworkbook.data.validate.ValidationReport` when there is one.
     """
 
     def __init__(self, message: str, report=None):

@@ -12,7 +12,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..data.errors import DataError
 
 TRUE = {"true", "t", "yes", "y", "1", "はい", "有", "○"}
 FALSE = {"false", "f", "no", "n", "0", "いいえ", "無", "×"}

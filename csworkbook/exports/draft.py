@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .errors import DataError
-from .ingest import read_export
+from ..data.errors import DataError
+from ..data.schema import TABLES, Col
 from .parse import date_order
-from .schema import TABLES, Col
+from .read import read_export
 
 # Common export spellings of canonical columns (CRM, billing and analytics tools).
 SYNONYMS = {

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .dataset import Dataset
+from ..data.dataset import Dataset
+from ..data.errors import DataError
+from ..data.schema import TABLES
+from ..data.validate import validate
 from .derive import DERIVABLE, mrr_from_contracts, usage_from_events
-from .errors import DataError
-from .ingest import read_export
 from .mapping import apply_table, read_mapping
-from .schema import TABLES
-from .validate import validate
+from .read import read_export
 
 
 @dataclass
