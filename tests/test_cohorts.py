@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csworkbook.retention.cohorts import cohort_matrix, rate_by_category, wilson_interval
+from csworkbook.retention.cohorts import cohort_matrix, rate_by_category
 from csworkbook.retention.metrics import unit_mrr
+from csworkbook.stats import wilson_interval
 
 
 def _m(rows):

@@ -85,12 +85,12 @@ def test_drivers_name_directions(obs_x):
     d = cm.drivers(m, X.head(50))
     assert d.risk_drivers.str.contains(r"(?:high|low) \w+ \(\+\d", regex=True).any()
     coef = cm.coefficients(m)
-    assert coef.loc["nps_mean"] < 0 or "nps_detractors" in coef.index
+    assert coef.loc["recommend_mean"] < 0 or "nps_detractors" in coef.index
 
 
 def test_decile_churn_counts_every_observation(obs_x):
     obs, X = obs_x
-    d = ob.decile_churn(X, obs.churned, metric="nps_mean")
+    d = ob.decile_churn(X, obs.churned, metric="recommend_mean")
     assert d.observations.sum() == len(obs)
     assert d.loc[1, "churn_rate"] > d.loc[10, "churn_rate"]  # low NPS churns more
 

@@ -6,7 +6,7 @@ the column order of files written to disk are all derived from :data:`TABLES`.
 
 Example
 -------
->>> from csworkbook import schema
+>>> from csworkbook.data import schema
 >>> schema.TABLES["accounts"].key
 ('account_id',)
 >>> "arr" in schema.TABLES["contracts"].column_names

@@ -36,7 +36,7 @@ SPONSOR = Measure(
 )
 NEG_TOUCH = Measure("Negative CSM notes (180 d)", "negative_touches", red=3, green=0)
 POS_TOUCH = Measure("Positive CSM notes (180 d)", "positive_touches", red=0, green=3)
-NPS = Measure("NPS average (365 d)", "nps_mean", red=5, green=9)
+RECOMMEND = Measure("Recommend score, mean 0-10 (365 d)", "recommend_mean", red=5, green=9)
 DETRACTORS = Measure("Detractors (365 d)", "nps_detractors", red=2, green=0)
 LOW_CSAT = Measure("Low-CSAT tickets (180 d)", "low_csat_tickets", red=2, green=0)
 URGENT = Measure("Urgent tickets (180 d)", "urgent_tickets", red=3, green=0)
@@ -59,7 +59,7 @@ def holistic_scorecard() -> Scorecard:
         [
             Group("product usage", 35, (ACTIVE, KEY_TREND, BREADTH, RECENCY)),
             Group("relationship", 25, (CHAMPION, SPONSOR, NEG_TOUCH, POS_TOUCH)),
-            Group("voice of customer", 20, (NPS, DETRACTORS)),
+            Group("voice of customer", 20, (RECOMMEND, DETRACTORS)),
             Group("support", 10, (LOW_CSAT, URGENT)),
             Group("outcomes", 10, (TTV, REVIEWS)),
         ],
@@ -73,7 +73,7 @@ def tech_touch_scorecard() -> Scorecard:
         [
             Group("product usage", 50, (ACTIVE, KEY_TREND, BREADTH, RECENCY)),
             Group("relationship", 15, (CHAMPION, SPONSOR)),
-            Group("voice of customer", 20, (NPS, DETRACTORS)),
+            Group("voice of customer", 20, (RECOMMEND, DETRACTORS)),
             Group("support", 15, (LOW_CSAT, URGENT)),
         ],
     )

@@ -149,8 +149,8 @@ class Scorecard:
     Examples
     --------
     >>> sc = Scorecard("demo", [Group("usage", 1, (Measure("Seats", "active_share", red=0, green=1),)),
-    ...                         Group("voice", 1, (Measure("NPS", "nps_mean", red=0, green=10),))])
-    >>> sc.score(pd.DataFrame({"active_share": [1.0, 0.5], "nps_mean": [None, 5.0]}))["score"].tolist()
+    ...                         Group("voice", 1, (Measure("NPS", "recommend_mean", red=0, green=10),))])
+    >>> sc.score(pd.DataFrame({"active_share": [1.0, 0.5], "recommend_mean": [None, 5.0]}))["score"].tolist()
     [100.0, 50.0]
     """
 

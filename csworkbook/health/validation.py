@@ -13,8 +13,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.metrics import roc_auc_score
 
-from ..retention.cohorts import wilson_interval
 from ..retention.models import l1_logistic
+from ..stats import wilson_interval
 from .blindspots import caught
 
 GREEN_WARNING = 0.8

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from ..stats import wilson_interval
 from .metrics import unit_mrr
 
 
@@ -59,25 +59,6 @@ def cohort_matrix(
     return out[out["size"] >= min_size]
 
 
-def wilson_interval(events, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a proportion: sensible even for small n and rates near 0.
-
-    Examples
-    --------
-    >>> lo, hi = wilson_interval(5, 50)
-    >>> round(float(lo), 4), round(float(hi), 4)
-    (0.0435, 0.2136)
-    """
-    k = np.asarray(events, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = norm.ppf(0.5 + confidence / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
-
-
 def rate_by_category(
     data: pd.DataFrame, *, by: str, event: str, min_size: int = 20, confidence: float = 0.95
 ) -> pd.DataFrame:
@@ -91,8 +72,8 @@ def rate_by_category(
     >>> rate_by_category(d, by="segment", event="churned")[["n", "events", "rate", "too_small"]]
               n  events  rate  too_small
     segment
-    a        40       4   0.1      False
     b         5       5   1.0       True
+    a        40       4   0.1      False
     """
     g = data.groupby(by, observed=True)[event]
     out = pd.DataFrame({"n": g.size(), "events": g.sum().astype(int)})

@@ -27,7 +27,7 @@ BEHAVIOUR_EXTRAS = [
     "business_reviews_per_year",
 ]
 OTHER_FEATURES = [
-    "nps_mean",
+    "recommend_mean",
     "nps_detractors",
     "low_csat_tickets",
     "urgent_tickets",
@@ -120,9 +120,27 @@ def usage_features(
     out["key_actions_pct_change"] = (
         recent["key_actions"] / base["key_actions"].replace(0, np.nan) - 1
     )
-    out["active_users_trend"] = np.log1p(recent["active_users"]) - np.log1p(base["active_users"])
-    out["key_actions_trend"] = np.log1p(recent["key_actions"]) - np.log1p(base["key_actions"])
+    out["active_users_trend"] = log_ratio(recent["active_users"], base["active_users"])
+    out["key_actions_trend"] = log_ratio(recent["key_actions"], base["key_actions"])
     return out
+
+
+# numpy's log, exp and friends are vectorised per CPU (AVX-512, AVX2, NEON) and may differ in
+# the last bit between machines; tree models bin features at quantiles, so one bit can move a
+# customer across a bin edge and grow another tree. Rounding far below any meaningful
+# difference makes such features identical on every machine.
+STABLE_DECIMALS = 9
+
+
+def log_ratio(recent: pd.Series, base: pd.Series) -> pd.Series:
+    """``log(1 + recent) - log(1 + base)``: the trend of a count, symmetric for rises and
+    falls, rounded to :data:`STABLE_DECIMALS` so it is the same on every machine.
+
+    >>> import pandas as pd
+    >>> log_ratio(pd.Series([3.0, 1.0]), pd.Series([1.0, 3.0])).round(3).tolist()
+    [0.693, -0.693]
+    """
+    return (np.log1p(recent) - np.log1p(base)).round(STABLE_DECIMALS)
 
 
 def account_signals(ds, obs: pd.DataFrame, *, lead_days: int = 0) -> pd.DataFrame:
@@ -135,7 +153,7 @@ def account_signals(ds, obs: pd.DataFrame, *, lead_days: int = 0) -> pd.DataFram
         obs,
         ds.nps.assign(detractor=ds.nps["score"] <= 6),
         "date",
-        {"nps_mean": ("score", "mean"), "nps_detractors": ("detractor", "sum")},
+        {"recommend_mean": ("score", "mean"), "nps_detractors": ("detractor", "sum")},
         days=365,
         lead_days=lead_days,
     )

@@ -217,3 +217,51 @@ def annual_from_monthly(rate):
 def monthly_from_annual(rate):
     """The monthly churn rate that compounds to ``rate`` over twelve months."""
     return -np.expm1(np.log1p(-np.asarray(rate, dtype=float)) / 12)
+
+
+def nps(scores) -> float:
+    """Net Promoter Score of 0–10 answers: % promoters (9–10) minus % detractors (0–6),
+    from -100 to 100. The mean answer is a different number and is not NPS.
+
+    >>> nps([10, 9, 8, 7, 6, 0])
+    0.0
+    >>> nps([10, 10, 9, 3])
+    50.0
+    """
+    s = pd.Series(scores, dtype=float).dropna()
+    if s.empty:
+        return float("nan")
+    return float(100 * ((s >= 9).mean() - (s <= 6).mean()))
+
+
+def nps_table(
+    responses: pd.DataFrame, *, by: str | None = None, n_boot: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    """NPS per group with its answer counts and a 95% interval that resamples customers
+    (several people at one customer answer alike, so answers are not independent).
+
+    ``responses`` needs ``account_id`` and ``score`` (0–10), plus ``by`` if given.
+    Returns ``answers``, ``customers``, ``promoters``, ``passives``, ``detractors`` (shares),
+    ``nps``, ``low``, ``high``, and ``mean_score`` (the 0–10 average, for comparison).
+    """
+    from ..stats import clustered_rates
+
+    r = responses.dropna(subset=["score"])
+    r = r.assign(_net=(r["score"] >= 9).astype(float) - (r["score"] <= 6).astype(float))
+    out = clustered_rates(r, value="_net", cluster="account_id", by=by, n_boot=n_boot, seed=seed)
+    keys = r[by] if by is not None else pd.Series("all", index=r.index)
+    g = r.groupby(keys.to_numpy())["score"]
+    table = pd.DataFrame(
+        {
+            "answers": out["rows"],
+            "customers": out["customers"],
+            "promoters": g.apply(lambda s: (s >= 9).mean()).reindex(out.index),
+            "passives": g.apply(lambda s: s.between(7, 8).mean()).reindex(out.index),
+            "detractors": g.apply(lambda s: (s <= 6).mean()).reindex(out.index),
+            "nps": 100 * out["rate"],
+            "low": 100 * out["low"],
+            "high": 100 * out["high"],
+            "mean_score": g.mean().reindex(out.index),
+        }
+    )
+    return table

@@ -134,7 +134,7 @@ def drivers(model: Pipeline, X: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
         if "cat" in prep.named_transformers_
         else set()
     )
-    # "low nps_mean" reads better than a signed z-score; categories are named as they are.
+    # "low recommend_mean" reads better than a signed z-score; categories are named as they are.
     label = np.where(Z.to_numpy() > 0, "high ", "low ").astype(object) + Z.columns.to_numpy()
     label[:, [c in cats for c in Z.columns]] = Z.columns.to_numpy()[[c in cats for c in Z.columns]]
     vals = np.take_along_axis(contrib.to_numpy(), order, axis=1)
