@@ -4,15 +4,18 @@
                             # notebooks and render the reports into build/
     python tasks.py test    # install with test tools, lint, run every test and notebook
     python tasks.py docs    # refresh README's generated sections (data dictionary, figures)
+    python tasks.py lock    # re-resolve requirements-lock.txt to the newest allowed releases
 
-Everything is installed into ./.venv, re-installed only when pyproject.toml changes.
-Standard library only: this file must run before anything is installed.
+Everything is installed into ./.venv from requirements-lock.txt (exact versions of every
+package, per Python version and platform), re-installed only when pyproject.toml or the lock
+changes. Standard library only: this file must run before anything is installed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -23,6 +26,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BUILD = ROOT / "build"
 DEMO = ROOT / "datasets" / "demo"
+LOCK = ROOT / "requirements-lock.txt"
+# The lock covers every supported Python; uv resolves it for all platforms at once.
+LOCK_PYTHON = "3.10"
 
 
 def _python() -> Path:
@@ -35,21 +41,50 @@ def _run(*cmd, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
 
 
-def ensure_env(extras: str) -> Path:
-    """Create .venv and install the package with ``extras`` unless already done."""
+def ensure_env() -> Path:
+    """Create .venv and install exactly the locked versions, unless already done."""
     if sys.version_info < (3, 10):  # noqa: UP036 - this file runs before anything is checked
         sys.exit(f"csworkbook needs Python 3.10 or newer; this is {sys.version.split()[0]}")
-    stamp_text = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + extras
+    digest = hashlib.sha256()
+    for f in (ROOT / "pyproject.toml", LOCK):
+        digest.update(f.read_bytes())
+    stamp_text = digest.hexdigest()
     stamp = VENV / ".csworkbook-installed"
     if not _python().exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    installed = stamp.read_text().splitlines() if stamp.exists() else []
-    if stamp_text not in installed:
-        _run(_python(), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        _run(_python(), "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
-        stamp.write_text("\n".join([*installed, stamp_text]) + "\n")
+    if not stamp.exists() or stamp.read_text().strip() != stamp_text:
+        pip = [_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        _run(*pip, "--upgrade", "pip")
+        _run(*pip, "-r", LOCK)
+        # the package itself: its dependencies are already there, at the locked versions
+        _run(*pip, "--no-deps", "-e", ".")
+        stamp.write_text(stamp_text + "\n")
     return _python()
+
+
+def numeric_variant_env(py: Path) -> dict:
+    """Another machine's arithmetic on this one: numpy's baseline kernels instead of the
+    SIMD ones it picks for this CPU (AVX2, AVX-512, NEON...), OpenBLAS kernels for an older
+    core, and one thread everywhere. Committed notebook outputs must not change."""
+    probe = (
+        "try:\n"
+        "    from numpy._core._multiarray_umath import __cpu_dispatch__ as d, __cpu_features__ as f\n"
+        "except ImportError:\n"
+        "    from numpy.core._multiarray_umath import __cpu_dispatch__ as d, __cpu_features__ as f\n"
+        "print(' '.join(x for x in d if f.get(x)))"
+    )
+    found = subprocess.run([str(py), "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env["MKL_CBWR"] = "COMPATIBLE"
+    if found.returncode == 0 and found.stdout.strip():
+        env["NPY_DISABLE_CPU_FEATURES"] = found.stdout.strip()
+    machine = platform.machine().lower()
+    if machine in ("x86_64", "amd64"):
+        env["OPENBLAS_CORETYPE"] = "Nehalem"
+    elif machine in ("aarch64", "arm64"):
+        env["OPENBLAS_CORETYPE"] = "ARMV8"
+    return env
 
 
 def notebooks() -> list[Path]:
@@ -61,7 +96,7 @@ def reports() -> list[Path]:
 
 
 def cmd_run() -> None:
-    py = ensure_env("test")
+    py = ensure_env()
     if not (DEMO / "dataset.yaml").exists():
         _run(py, "-m", "csworkbook.cli", "generate", "--out", DEMO)
     out_nb, out_html = BUILD / "notebooks", BUILD / "html"
@@ -89,16 +124,55 @@ def cmd_run() -> None:
     )
 
 
+# Notebooks and the tests of fitted models, re-run under numeric_variant_env.
+NUMERIC_CHECKS = ["notebooks", "tests/test_prediction.py", "tests/test_health.py"]
+
+
 def cmd_test() -> None:
-    py = ensure_env("dev")
+    py = ensure_env()
     _run(py, "-m", "ruff", "check", ".")
     _run(py, "-m", "ruff", "format", "--check", "csworkbook", "tests", "tasks.py", "benchmarks")
     _run(py, "-m", "pytest")
+    env = numeric_variant_env(py)
+    shown = {k: env[k] for k in sorted(env) if k not in os.environ or os.environ[k] != env[k]}
+    print(f"\nagain under another numerical set-up: {shown}", flush=True)
+    _run(py, "-m", "pytest", "-p", "no:cacheprovider", "-q", *NUMERIC_CHECKS, env=env)
 
 
 def cmd_docs() -> None:
-    py = ensure_env("test")
+    py = ensure_env()
     _run(py, "-m", "csworkbook.devtools.readme", ROOT / "README.md")
+
+
+def cmd_lock() -> None:
+    """Re-resolve the lock for every supported Python and platform (needs network)."""
+    py = ensure_env()
+    _run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
+    _run(
+        py,
+        "-m",
+        "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "dev",
+        "--universal",
+        "--python-version",
+        LOCK_PYTHON,
+        "--upgrade",
+        "--no-header",
+        "-o",
+        LOCK,
+    )
+    text = LOCK.read_text(encoding="utf-8")
+    header = (
+        "# Exact versions of every package csworkbook installs, for every supported Python\n"
+        "# and platform. Made by `python tasks.py lock` (uv pip compile --universal) from the\n"
+        "# ranges in pyproject.toml; `python tasks.py run|test` install from it.\n"
+    )
+    LOCK.write_text(header + text, encoding="utf-8")
+    print(f"wrote {LOCK.name}: re-run `python tasks.py test` and re-execute the notebooks")
 
 
 def cmd_clean() -> None:
@@ -106,7 +180,13 @@ def cmd_clean() -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "docs": cmd_docs, "clean": cmd_clean}
+COMMANDS = {
+    "run": cmd_run,
+    "test": cmd_test,
+    "docs": cmd_docs,
+    "lock": cmd_lock,
+    "clean": cmd_clean,
+}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
