@@ -148,23 +148,9 @@ def cmd_lock() -> None:
     """Re-resolve the lock for every supported Python and platform (needs network)."""
     py = ensure_env()
     _run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
-    _run(
-        py,
-        "-m",
-        "uv",
-        "pip",
-        "compile",
-        "pyproject.toml",
-        "--extra",
-        "dev",
-        "--universal",
-        "--python-version",
-        LOCK_PYTHON,
-        "--upgrade",
-        "--no-header",
-        "-o",
-        LOCK,
-    )
+    compile_ = ["uv", "pip", "compile", "pyproject.toml", "--extra", "dev", "--universal"]
+    options = ["--python-version", LOCK_PYTHON, "--upgrade", "--no-header", "--quiet"]
+    _run(py, "-m", *compile_, *options, "-o", LOCK)
     text = LOCK.read_text(encoding="utf-8")
     header = (
         "# Exact versions of every package csworkbook installs, for every supported Python\n"
