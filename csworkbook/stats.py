@@ -10,6 +10,8 @@ Everything random takes ``seed``: the same seed gives the same interval.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
@@ -34,17 +36,34 @@ def wilson_interval(events, n, confidence: float = 0.95) -> tuple[np.ndarray, np
     return centre - half, centre + half
 
 
-def cluster_weights(clusters, *, n_boot: int, seed: int) -> np.ndarray:
-    """Bootstrap weights per row, ``(n_boot, len(clusters))``: each replicate draws as many
-    clusters as there are, with replacement, and a row counts as often as its cluster was drawn.
+@lru_cache(maxsize=8)
+def _draws(k: int, n_boot: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot).astype(float)
+    draws.flags.writeable = False  # cached and shared: nobody may change it
+    return draws
+
+
+def cluster_draws(clusters, *, n_boot: int, seed: int) -> tuple:
+    """How often each cluster is drawn in each bootstrap replicate.
+
+    Returns ``(codes, uniques, draws)``: each row's cluster code, the ``k`` distinct clusters
+    in sorted order, and ``draws`` of shape ``(n_boot, k)``, each replicate drawing ``k``
+    clusters with replacement. Replicates depend only on ``k`` and ``seed``, so every table computed
+    on the same customers with the same seed uses the same replicates (paired comparisons).
     """
     codes, uniques = pd.factorize(pd.Series(clusters), sort=True)
     if (codes < 0).any():
         raise ValueError("cluster ids must not be missing")
-    rng = np.random.default_rng(seed)
-    k = len(uniques)
-    draws = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)
-    return draws[:, codes].astype(float)
+    return codes, uniques, _draws(len(uniques), n_boot, seed)
+
+
+def cluster_weights(clusters, *, n_boot: int, seed: int) -> np.ndarray:
+    """Bootstrap weights per row, ``(n_boot, len(clusters))``: each replicate draws as many
+    clusters as there are, with replacement, and a row counts as often as its cluster was drawn.
+    """
+    codes, _, draws = cluster_draws(clusters, n_boot=n_boot, seed=seed)
+    return draws[:, codes]
 
 
 def _percentiles(reps: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -92,24 +111,29 @@ def clustered_rates(
     >>> r[["rows", "customers", "events", "rate"]].to_dict("records")
     [{'rows': 8, 'customers': 4, 'events': 3.0, 'rate': 0.375}]
     """
+    if by is not None:
+        data = data[data[by].notna()]
     v = data[value].astype(float).to_numpy()
     if by is None:
-        codes, groups = np.zeros(len(data), dtype=int), pd.Index(["all"])
+        codes, groups = np.zeros(len(data), dtype=np.int64), pd.Index(["all"])
     else:
         codes, groups = pd.factorize(data[by], sort=True)
         groups = pd.Index(groups, name=by)
-    w = cluster_weights(data[cluster], n_boot=n_boot, seed=seed)
-    onehot = np.zeros((len(data), len(groups)))
-    onehot[np.arange(len(data)), codes] = 1.0
+    cust, _, draws = cluster_draws(data[cluster], n_boot=n_boot, seed=seed)
+    k, n_groups = draws.shape[1], len(groups)
+    # sums per customer and group: the replicates weight customers, not rows, so a backtest
+    # of 30,000 customer-dates bootstraps 1,000 times without a replicates x rows matrix
+    cell = cust.astype(np.int64) * n_groups + codes
+    sums = np.bincount(cell, weights=v, minlength=k * n_groups).reshape(k, n_groups)
+    rows = np.bincount(cell, minlength=k * n_groups).reshape(k, n_groups).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        reps = (w @ (onehot * v[:, None])) / (w @ onehot)
+        reps = (draws @ sums) / (draws @ rows)
     lo, hi = _percentiles(reps, confidence)
-    g = pd.Series(codes)
     out = pd.DataFrame(
         {
-            "rows": np.bincount(codes, minlength=len(groups)),
-            "customers": data[cluster].groupby(g.to_numpy()).nunique().to_numpy(),
-            "events": np.bincount(codes, weights=v, minlength=len(groups)),
+            "rows": rows.sum(axis=0).astype(np.int64),
+            "customers": (rows > 0).sum(axis=0),
+            "events": sums.sum(axis=0),
         },
         index=groups,
     )
@@ -118,23 +142,32 @@ def clustered_rates(
     return out
 
 
-def weighted_auc(y, score, weights: np.ndarray) -> np.ndarray:
-    """ROC AUC of ``score`` for binary ``y`` under each row of ``weights`` (ties count half).
+def _pair_counts(y: np.ndarray, s: np.ndarray, cust: np.ndarray, k: int):
+    """Customer-by-customer pair counts behind a clustered AUC.
 
-    With ``weights`` of ones this is the usual AUC; with bootstrap weights it is the AUC of
-    each replicate, all computed in one sort.
-    """
-    y = np.asarray(y, dtype=bool)
-    s = np.asarray(score, dtype=float)
-    w = np.atleast_2d(np.asarray(weights, dtype=float))
-    order = np.argsort(s, kind="stable")
-    s, y, w = s[order], y[order], w[:, order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    pos = np.add.reduceat(w * y, starts, axis=1)
-    neg = np.add.reduceat(w * ~y, starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (pos * (below + 0.5 * neg)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+    Returns ``(present, K)``: ``K[i, d]`` counts the pairs of a row of the smaller class at
+    customer ``present[i]`` and a row of the other class at customer ``d`` that ``s`` orders
+    as an AUC does (positive higher; ties count half). With customer weights ``w`` the
+    weighted count of correctly ordered pairs is ``w[present] @ K @ w`` either way round."""
+    from scipy.sparse import csr_matrix
+
+    small, large = (y, ~y) if y.sum() <= (~y).sum() else (~y, y)
+    sign = 1.0 if small is y else -1.0
+    order = np.argsort(sign * s[large], kind="stable")
+    sl, cl = sign * s[large][order], cust[large][order]
+    ss, cs = sign * s[small], cust[small]
+    left, right = np.searchsorted(sl, ss, "left"), np.searchsorted(sl, ss, "right")
+    pts = np.unique(np.r_[left, right])
+    n_pts = len(pts) + 1
+    # every row of the other class falls in a segment between two such positions ...
+    seg = np.searchsorted(pts, np.arange(len(sl)), side="right")
+    other = csr_matrix((np.ones(len(sl), dtype=np.int64), (cl, seg)), shape=(k, n_pts))
+    # ... and is counted by every row of the smaller class that sits at or above its segment
+    present, row = np.unique(cs, return_inverse=True)
+    at = np.r_[row, row] * n_pts + np.r_[np.searchsorted(pts, left), np.searchsorted(pts, right)]
+    hits = np.bincount(at, minlength=len(present) * n_pts).reshape(len(present), n_pts)
+    above = hits[:, ::-1].cumsum(axis=1)[:, ::-1]
+    return present, 0.5 * (other @ np.ascontiguousarray(above.T)).T
 
 
 def clustered_auc(
@@ -150,6 +183,10 @@ def clustered_auc(
     """AUC of each score with an interval from resampling customers, and, with
     ``baseline``, each score's AUC difference from it on the same replicates (paired).
 
+    Computed from customer-by-customer counts of correctly ordered pairs, so 1,000
+    replicates of 30,000 customer-dates take a fraction of a second; every sum is one of
+    whole numbers and halves, so the figures are the same on any machine.
+
     Examples
     --------
     >>> import numpy as np
@@ -158,16 +195,30 @@ def clustered_auc(
     >>> float(out.loc["a", "auc"])
     1.0
     """
-    w = cluster_weights(clusters, n_boot=n_boot, seed=seed)
-    ones = np.ones((1, len(w[0])))
-    reps = {k: weighted_auc(y, s, w) for k, s in scores.items()}
+    y = np.asarray(y, dtype=bool)
+    cust, _, draws = cluster_draws(clusters, n_boot=n_boot, seed=seed)
+    k = draws.shape[1]
+    pos = np.bincount(cust, weights=y, minlength=k)
+    neg = np.bincount(cust, weights=~y, minlength=k)
+    ones = np.ones((1, k))
+
+    def aucs(present, K, W):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ((W[:, present] @ K) * W).sum(axis=1) / ((W @ pos) * (W @ neg))
+
+    point, reps = {}, {}
+    for name, s in scores.items():
+        present, K = _pair_counts(y, np.asarray(s, dtype=float), cust, k)
+        point[name] = float(aucs(present, K, ones)[0])
+        reps[name] = aucs(present, K, draws)
     rows = []
-    for k, s in scores.items():
-        row = {"model": k, "auc": float(weighted_auc(y, s, ones)[0])}
-        row["low"], row["high"] = _percentiles(reps[k], confidence)
+    for name in scores:
+        row = {"model": name, "auc": point[name]}
+        row["low"], row["high"] = _percentiles(reps[name], confidence)
         if baseline is not None:
-            row["vs_" + baseline] = row["auc"] - float(weighted_auc(y, scores[baseline], ones)[0])
-            d = reps[k] - reps[baseline]
-            row["diff_low"], row["diff_high"] = _percentiles(d, confidence)
+            row["vs_" + baseline] = point[name] - point[baseline]
+            row["diff_low"], row["diff_high"] = _percentiles(
+                reps[name] - reps[baseline], confidence
+            )
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -159,18 +160,33 @@ def band_rates(
     hue: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
-    """Churn rate per band with its Wilson interval, from
-    :func:`csworkbook.health.validation.band_table` (stack several with a ``hue`` column)."""
+    """Churn rate per band with its interval (``low`` / ``high`` columns, as from
+    :func:`csworkbook.health.validation.band_table`; stack several with a ``hue`` column).
+
+    Examples
+    --------
+    >>> ax = band_rates(validation.band_table(scored))  # doctest: +SKIP
+    """
     ax = ax or plt.gca()
     d = data.reset_index()
     palette = None if hue else [BAND_COLOURS.get(str(b), "grey") for b in d[x]]
     sns.barplot(data=d, x=x, y=y, hue=hue or x, palette=palette, legend=bool(hue), ax=ax)
-    if {"ci_low", "ci_high"} <= set(d.columns):
+    bounds = next((p for p in (("low", "high"), ("ci_low", "ci_high")) if set(p) <= set(d)), None)
+    if bounds is not None:
         for bar, (_, r) in zip(ax.patches, d.iterrows(), strict=False):
             cx = bar.get_x() + bar.get_width() / 2
-            ax.plot([cx, cx], [r["ci_low"], r["ci_high"]], color="black", linewidth=1)
+            ax.plot([cx, cx], [r[bounds[0]], r[bounds[1]]], color="black", linewidth=1)
     ax.set_ylabel(y.replace("_", " "))
     ax.set_xlabel("")
+    return ax
+
+
+def date_axis(ax: plt.Axes, axis: str = "x") -> plt.Axes:
+    """Concise date ticks (``Jan``, ``Apr``, ``2025``…) that do not overlap."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    target.set_major_locator(locator)
+    target.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return ax
 
 
@@ -183,7 +199,13 @@ def score_history(
     bands: dict | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
-    """Scores over time, with the bands shaded behind (``bands`` = lower edges by name)."""
+    """Scores over time, with the bands shaded behind (``bands`` = lower edges by name) and
+    concise date ticks.
+
+    Examples
+    --------
+    >>> ax = score_history(history[history.account_id == "A00001"])  # doctest: +SKIP
+    """
     ax = ax or plt.gca()
     bands = bands or {"red": 0, "yellow": 50, "green": 75}
     edges = [*bands.values(), 100]
@@ -192,4 +214,4 @@ def score_history(
     sns.lineplot(data=data, x=x, y=y, hue=hue, ax=ax)
     ax.set_ylim(0, 100)
     ax.set_xlabel("")
-    return ax
+    return date_axis(ax)

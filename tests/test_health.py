@@ -170,23 +170,33 @@ def test_validation_tables_by_hand():
     cats = ["red", "yellow", "green"]
     s = pd.DataFrame(
         {
+            "account_id": ["a", "b", "c", "d"] * 2,
             "obs_date": pd.to_datetime(["2025-01-01"] * 4 + ["2025-02-01"] * 4),
             "score": [10.0, 20.0, 80.0, 90.0, 15.0, 60.0, 70.0, 95.0],
             "band": pd.Categorical(["red", "red", "green", "green", "red", "yellow", "yellow", "green"], cats),
             "churned": [True, False, False, False, True, True, False, False],
         }
     )  # fmt: skip
-    bt = validation.band_table(s)
+    bt = validation.band_table(s, n_boot=200)
     assert bt["churn_rate"].tolist() == [2 / 3, 0.5, 0.0]
+    assert bt["rows"].tolist() == [3, 2, 3] and bt["customers"].tolist() == [2, 2, 2]
+    assert bt["churned"].tolist() == [2, 1, 0]
     assert bt.loc["red", "lift"] == pytest.approx((2 / 3) / (3 / 8))
+    assert (bt["low"] <= bt["churn_rate"]).all() and (bt["churn_rate"] <= bt["high"]).all()
     cap = validation.capacity(s, 1)
     assert (cap["precision"], cap["recall"]) == (1.0, 2 / 3)
     assert validation.auc(s) == pytest.approx(14 / 15)
     red = validation.red_precision_recall(s)
     assert (red["precision"], red["recall"]) == (2 / 3, 2 / 3)
     all_green = s.assign(band=pd.Categorical(["green"] * 8, cats))
-    assert "100% of accounts are green" in validation.green_warning(all_green)
-    assert validation.green_warning(s) is None
+    assert validation.green_warning(all_green).startswith(
+        "100% of 8 scores (4 customers) are green, above 80%"
+    )
+    # no warning is still a sentence that says the share, never None
+    assert (
+        validation.green_warning(s)
+        == "38% of 8 scores (4 customers) are green, not above 80%: no warning."
+    )
 
 
 def test_learned_weights_find_the_signal_and_correlations():
@@ -220,20 +230,24 @@ def test_tuner_responds_to_slider_values(demo_frame):
     assert only_voice["auc"] == pytest.approx(validation.auc(scored))
     default = validation.tune(demo_frame, holistic, {})
     assert default["auc"] != only_voice["auc"]
-    assert default["bands"]["observations"].sum() == demo_frame["churned"].notna().sum()
+    assert default["bands"]["rows"].sum() == demo_frame["churned"].notna().sum()
 
 
 def test_holistic_beats_usage_only_on_demo(demo, demo_frame):
     keep = ["account_id", "obs_date", "churn_date", "churned", "arr"]
     h = {name: pd.concat([demo_frame[keep], c.score(demo_frame)], axis=1)
          for name, c in [("usage", profiles.usage_scorecard()), ("holistic", profiles.holistic_scorecard())]}  # fmt: skip
-    labelled = {k: v.dropna(subset=["churned"]) for k, v in h.items()}
-    assert validation.auc(labelled["holistic"]) > validation.auc(labelled["usage"]) + 0.05
-    missed = {k: blindspots.churned_arr_missed(v)["missed_share"] for k, v in h.items()}
+    labelled = h["holistic"].dropna(subset=["churned"])
+    aucs = validation.auc_table(
+        labelled, {k: v.loc[labelled.index, "score"] for k, v in h.items()}, baseline="usage", n_boot=100
+    )  # fmt: skip
+    # clearly better: the paired interval of the difference lies above 0.05
+    assert aucs.loc["holistic", "diff_low"] > 0.05
+    missed = blindspots.churned_arr_missed(h)["missed_share"]
     assert missed["holistic"] < missed["usage"] / 2
-    table = blindspots.scenario_table(h, demo.truth)
+    caught = blindspots.scenario_caught(h, demo.truth)["caught"]
     # the roadmap-stale heavy users are invisible to usage and visible to the holistic score
-    row = table.loc["heavy_roadmap_stale"]
-    assert row["caught · holistic"] > row["caught · usage"] + 0.3
-    light = table.loc[table.index.str.startswith("light_")]
-    assert (light["red while staying · usage"] > light["red while staying · holistic"]).all()
+    assert caught["heavy_roadmap_stale", "holistic"] > caught["heavy_roadmap_stale", "usage"] + 0.3
+    red = blindspots.scenario_false_alarms(h, demo.truth, n_boot=100)["red_share"]
+    light = [s for s in red.index.get_level_values("scenario").unique() if s.startswith("light_")]
+    assert all(red[s, "usage"] > red[s, "holistic"] for s in light)

@@ -6,23 +6,41 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from csworkbook.retention.metrics import nps, nps_table
-from csworkbook.stats import (
-    cluster_weights,
-    clustered_auc,
-    clustered_rates,
-    weighted_auc,
-    wilson_interval,
-)
+from csworkbook.stats import cluster_weights, clustered_auc, clustered_rates, wilson_interval
 
 
-def test_weighted_auc_with_unit_weights_is_the_usual_auc_ties_included():
+def weighted_auc(y, score, weights):
+    """Brute-force reference: AUC under each row of row-level ``weights`` (ties half)."""
+    y, s = np.asarray(y, dtype=bool), np.asarray(score, dtype=float)
+    w = np.atleast_2d(np.asarray(weights, dtype=float))
+    order = np.argsort(s, kind="stable")
+    s, y, w = s[order], y[order], w[:, order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    pos = np.add.reduceat(w * y, starts, axis=1)
+    neg = np.add.reduceat(w * ~y, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    return (pos * (below + 0.5 * neg)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+
+
+def reference_rates(d, value, by, n_boot, seed):
+    """Brute-force reference: every row weighted by its customer's draws."""
+    w = cluster_weights(d["account_id"], n_boot=n_boot, seed=seed)
+    codes, groups = (
+        (np.zeros(len(d), int), ["all"]) if by is None else pd.factorize(d[by], sort=True)
+    )
+    onehot = np.eye(len(groups))[codes]
+    reps = (w @ (onehot * d[value].to_numpy(float)[:, None])) / (w @ onehot)
+    return np.quantile(reps, [0.025, 0.975], axis=0)
+
+
+def test_reference_auc_with_unit_weights_is_the_usual_auc_ties_included():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 300)
     s = np.round(rng.normal(size=300) + y, 1)  # rounding makes many ties
     assert weighted_auc(y, s, np.ones((1, 300)))[0] == pytest.approx(roc_auc_score(y, s))
 
 
-def test_weighted_auc_with_integer_weights_equals_repeating_rows():
+def test_reference_auc_with_integer_weights_equals_repeating_rows():
     rng = np.random.default_rng(2)
     y = rng.integers(0, 2, 50)
     s = rng.normal(size=50) + y
@@ -108,3 +126,53 @@ def test_nps_table_counts_answers_and_customers():
     assert t.loc["y", "passives"] == pytest.approx(2 / 3)
     assert t.loc["y", "mean_score"] == pytest.approx(25 / 3)
     assert t.loc["y", "nps"] == pytest.approx(100 / 3)
+
+
+@pytest.mark.parametrize("by", [None, "band"])
+def test_clustered_rates_equal_weighting_every_row_by_its_customer(by):
+    rng = np.random.default_rng(7)
+    n = 3000
+    d = pd.DataFrame(
+        {
+            "account_id": rng.choice([f"A{i:03d}" for i in range(150)], size=n),
+            "band": rng.choice(["red", "yellow", "green"], size=n),
+            "churned": rng.random(n) < 0.1,
+            "count": rng.integers(0, 14, size=n),
+        }
+    )
+    for value in ("churned", "count"):
+        r = clustered_rates(d, value=value, cluster="account_id", by=by, n_boot=300, seed=4)
+        lo, hi = reference_rates(d, value, by, 300, 4)
+        np.testing.assert_allclose(r["low"].to_numpy(), lo, rtol=1e-12)
+        np.testing.assert_allclose(r["high"].to_numpy(), hi, rtol=1e-12)
+
+
+def test_clustered_auc_equals_weighting_every_row_by_its_customer():
+    rng = np.random.default_rng(8)
+    n = 2000
+    y = rng.random(n) < 0.15
+    acc = rng.choice(np.arange(120), size=n)
+    scores = {"a": np.round(rng.normal(size=n) + y, 1), "b": rng.integers(0, 5, size=n) + 0.0}
+    w = cluster_weights(acc, n_boot=150, seed=2)
+    for yy in (y, ~y):  # more positives than negatives counts pairs from the other side
+        out = clustered_auc(yy, scores, acc, baseline="b", n_boot=150, seed=2)
+        reps = {k: weighted_auc(yy, s, w) for k, s in scores.items()}
+        assert out.loc["a", "auc"] == pytest.approx(roc_auc_score(yy, scores["a"]), abs=1e-12)
+        np.testing.assert_allclose(
+            [out.loc["a", "low"], out.loc["a", "high"]],
+            np.quantile(reps["a"], [0.025, 0.975]),
+            rtol=0,
+            atol=1e-12,
+        )
+        diff = np.quantile(reps["a"] - reps["b"], [0.025, 0.975])
+        np.testing.assert_allclose(
+            out.loc["a", ["diff_low", "diff_high"]].to_numpy(float), diff, atol=1e-12
+        )
+
+
+def test_rows_without_a_group_are_left_out():
+    d = pd.DataFrame(
+        {"account_id": list("aabc"), "band": ["red", None, "red", "green"], "x": [1, 0, 0, 1]}
+    )
+    r = clustered_rates(d, value="x", cluster="account_id", by="band", n_boot=20)
+    assert r["rows"].sum() == 3

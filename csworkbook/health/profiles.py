@@ -247,14 +247,16 @@ ROLE_WEIGHT = {"exec_sponsor": 3.0, "champion": 2.0, "admin": 1.0, "end_user": 1
 
 
 def user_health(ds, as_of, *, days: int = 365) -> pd.DataFrame:
-    """Person-level health from each user's latest NPS answer in ``days``: promoter 100,
-    passive 60, detractor 0, weighted by role (executive sponsor 3, champion 2, others 1)
-    for the roll-up to the account."""
+    """Person-level health from each user's latest answer (0-10, column ``recommend``) to
+    the would-you-recommend question in ``days``: promoter (9-10) 100, passive (7-8) 60,
+    detractor (0-6) 0, weighted by role (executive sponsor 3, champion 2, others 1) for the
+    roll-up to the account. (One answer is not an NPS; NPS is % promoters minus %
+    detractors over many answers, :func:`csworkbook.retention.metrics.nps`.)"""
     as_of = pd.Timestamp(as_of)
     n = ds.nps[(ds.nps["date"] <= as_of) & (ds.nps["date"] > as_of - pd.Timedelta(days=days))]
     last = n.sort_values("date").drop_duplicates("user_id", keep="last").dropna(subset=["user_id"])
     pts = np.select([last["score"] >= 9, last["score"] >= 7], [100.0, 60.0], 0.0)
-    out = last[["user_id", "account_id", "date", "score"]].rename(columns={"score": "nps"})
+    out = last[["user_id", "account_id", "date", "score"]].rename(columns={"score": "recommend"})
     out["score"] = pts
     role = ds.users.set_index("user_id")["role"]
     out["role"] = out["user_id"].map(role)

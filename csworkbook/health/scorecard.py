@@ -96,22 +96,24 @@ class Measure:
     def score(self, values: pd.Series, dates: pd.Series | None = None) -> pd.Series:
         """Points for each value (NA stays NA)."""
         x = pd.to_numeric(values, errors="coerce").astype(float)
+        v = x.to_numpy()
+        missing = np.isnan(v)
         if self.scoring in ("bounded", "linear"):
-            s = 100.0 * (x - self.red) / (self.green - self.red)
-            return s.clip(0, 100) if self.scoring == "bounded" else s
+            s = 100.0 * (v - self.red) / (self.green - self.red)
+            return pd.Series(np.clip(s, 0, 100) if self.scoring == "bounded" else s, x.index)
         if self.scoring == "rag":
-            good = x >= self.green if self.higher_is_better else x <= self.green
-            bad = x <= self.red if self.higher_is_better else x >= self.red
-            red_pts, amber_pts, green_pts = self.points
-            s = pd.Series(np.where(good, green_pts, np.where(bad, red_pts, amber_pts)), x.index)
-            return s.where(x.notna())
+            good = v >= self.green if self.higher_is_better else v <= self.green
+            bad = v <= self.red if self.higher_is_better else v >= self.red
+            red_pts, amber_pts, green_pts = (float(p) for p in self.points)
+            s = np.where(good, green_pts, np.where(bad, red_pts, amber_pts))
+            return pd.Series(np.where(missing, np.nan, s), x.index)
         if self.scoring == "percentile":
             signed = x if self.higher_is_better else -x
             by = dates if dates is not None else pd.Series(0, index=x.index)
             return 100.0 * signed.groupby(by.to_numpy()).rank(pct=True)
-        idx = np.searchsorted(np.asarray(self.edges, dtype=float), x.to_numpy(), side="right")
-        s = pd.Series(np.asarray(self.points, dtype=float)[idx], index=x.index)
-        return s.where(x.notna())
+        idx = np.searchsorted(np.asarray(self.edges, dtype=float), v, side="right")
+        s = np.asarray(self.points, dtype=float)[idx]
+        return pd.Series(np.where(missing, np.nan, s), x.index)
 
     def band(self, values: pd.Series) -> pd.Series:
         """Per-measure red / amber / green by this measure's own thresholds."""
@@ -216,9 +218,9 @@ class Scorecard:
         dates = X.get("obs_date", None)
         return pd.DataFrame({m.name: m.score(X[m.column], dates) for m in self.measures})
 
-    def _filled(self, X: pd.DataFrame) -> pd.DataFrame:
+    def _filled(self, X: pd.DataFrame, S: pd.DataFrame | None = None) -> pd.DataFrame:
         """Measure points after the missing-data policy (NA left only under redistribute)."""
-        S = self.measure_scores(X)
+        S = self.measure_scores(X) if S is None else S
         fill = {"neutral": 50.0, "zero": 0.0}.get(self.missing)
         return S if fill is None else S.fillna(fill)
 
@@ -245,8 +247,9 @@ class Scorecard:
     def score(self, X: pd.DataFrame) -> pd.DataFrame:
         """Group scores, the overall ``score`` (0–100), its ``band`` and ``coverage``
         (share of the scorecard's weight that had data), aligned to ``X``."""
-        have = self.measure_scores(X).notna().to_numpy(dtype=float)
-        S = self._filled(X)
+        raw = self.measure_scores(X)
+        have = raw.notna().to_numpy(dtype=float)
+        S = self._filled(X, raw)
         within, group_w, spans = self._row_weights(S)
         points = S.fillna(0.0).to_numpy() * within
         out = pd.DataFrame(index=X.index)
