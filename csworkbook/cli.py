@@ -1,7 +1,8 @@
-"""The ``csworkbook`` command.
+"""The csworkbook command: make, check and describe customer-success datasets.
 
 csworkbook generate --accounts 1500 --seed 7 --out datasets/demo
 csworkbook info datasets/demo
+csworkbook info EXPORT --mapping MAP.yaml
 csworkbook validate datasets/demo
 csworkbook diagnose datasets/demo
 """
@@ -27,10 +28,23 @@ def _generate(args) -> int:
     return 0
 
 
-def _info(args) -> int:
+def _load(args):
+    """The dataset an ``info`` or ``diagnose`` call names: a folder, or exports through a mapping."""
     from .loading import load
 
-    ds = load(args.path)
+    if args.mapping is None:
+        if args.path is None:
+            raise ValueError("give a dataset folder, or --mapping FILE for exports")
+        if args.as_of is not None:
+            raise ValueError("--as-of applies to exports read through --mapping")
+        return load(args.path)
+    ds = load(args.path, mapping=args.mapping, mode=args.mode, as_of=args.as_of)
+    print(ds.load_report.accounting.to_string(index=False), "\n")
+    return ds
+
+
+def _info(args) -> int:
+    ds = _load(args)
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         print(repr(ds), "\n")
         print(ds.summary().to_string(), "\n")
@@ -88,22 +102,63 @@ def _mapping_init(args) -> int:
     return 0
 
 
-def _diagnose(args) -> int:
-    from .loading import load
-    from .retention.diagnostics import calibration, signal_auc
+# What each part of ``diagnose`` reads: it runs only when every table is there and has rows.
+DIAGNOSES = (
+    (
+        "Trailing-year retention against benchmark ranges",
+        ("accounts", "mrr_monthly"),
+        "calibration",
+    ),
+    (
+        "Telling churn from renewal (cross-validated logistic regression)",
+        (
+            "accounts",
+            "contracts",
+            "renewals",
+            "usage",
+            "nps",
+            "tickets",
+            "touchpoints",
+            "stakeholder_events",
+            "milestones",
+        ),
+        "signal_auc",
+    ),
+)
 
-    ds = load(args.path)
+
+def _diagnose(args) -> int:
+    from .retention import diagnostics
+
+    ds = _load(args)
     with pd.option_context("display.width", 120, "display.float_format", "{:.3f}".format):
-        print("Trailing-year retention against benchmark ranges:")
-        print(calibration(ds).to_string(index=False), "\n")
-        print("Telling churn from renewal (cross-validated logistic regression):")
-        print(signal_auc(ds).to_string())
+        for title, needs, func in DIAGNOSES:
+            missing = [t for t in needs if t not in ds.tables or ds.tables[t].empty]
+            if missing:
+                print(f"{title}: skipped, needs {', '.join(missing)}\n")
+                continue
+            try:
+                result = getattr(diagnostics, func)(ds)
+            except (ValueError, KeyError) as e:  # e.g. a segment absent, too few renewals
+                why = (str(e).splitlines() or [type(e).__name__])[0]
+                print(f"{title}: could not run on this data ({why})\n")
+                continue
+            print(f"{title}:")
+            print(result.to_string(index=result.index.name is not None), "\n")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="csworkbook", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help="print the version and exit",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     g = sub.add_parser("generate", help="write a synthetic dataset")
     g.add_argument(
@@ -121,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--months", type=int, default=DEMO["months"], help="months of history (default %(default)s)"
     )
-    g.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    g.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        default="csv",
+        help="file format of the tables (default %(default)s)",
+    )
     g.add_argument("--out", required=True, type=Path, help="folder to write into")
     g.set_defaults(func=_generate)
 
@@ -134,28 +194,42 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         ("diagnose", _diagnose, "benchmark calibration and usage-only vs all-signal AUC"),
     ):
-        s = sub.add_parser(name, help=text)
+        s = sub.add_parser(name, help=text, description=text)
         s.add_argument(
             "path",
             type=Path,
-            nargs="?" if name == "validate" else None,
+            nargs="?",
             help="dataset folder; with --mapping the export file or folder "
             "(default: the files the mapping names)",
         )
+        s.add_argument(
+            "--mapping", type=Path, help="mapping file (YAML) for exports in their own layout"
+        )
+        s.add_argument("--as-of", help="the date the export was taken (overrides the mapping)")
         if name == "validate":
-            s.add_argument("--as-of", help="the date the export was taken (overrides the mapping)")
-            s.add_argument(
-                "--mapping", type=Path, help="mapping file (YAML) for exports in their own layout"
-            )
             s.add_argument(
                 "--rejects", type=Path, help="folder to write rejected rows and reasons to"
             )
+        else:
+            s.add_argument(
+                "--mode",
+                choices=["strict", "lenient"],
+                default="strict",
+                help="with --mapping: stop at any unusable row (strict), or keep the good rows "
+                "(default %(default)s)",
+            )
         s.set_defaults(func=func)
 
-    m = sub.add_parser("mapping", help="mapping files")
-    msub = m.add_subparsers(dest="mapping_command", required=True)
-    mi = msub.add_parser("init", help="draft a mapping from an export's headers")
-    mi.add_argument("export", type=Path)
+    m = sub.add_parser("mapping", help="mapping files", description="mapping files")
+    msub = m.add_subparsers(
+        dest="mapping_command", required=True, metavar="COMMAND", help="what to do"
+    )
+    mi = msub.add_parser(
+        "init",
+        help="draft a mapping from an export's headers",
+        description="draft a mapping from an export's headers and contents",
+    )
+    mi.add_argument("export", type=Path, help="the export file (CSV, TSV, Excel or Parquet)")
     mi.add_argument("--sheet", help="Excel sheet name")
     mi.add_argument("--out", type=Path, help="write the draft here instead of printing it")
     mi.set_defaults(func=_mapping_init)

@@ -1,7 +1,11 @@
-"""Run a report notebook with papermill and render it to HTML.
+"""Run a report notebook with papermill and render it to HTML, and present its tables.
 
-    python -m csworkbook.reports notebooks/reports/data_overview.ipynb \\
+    python -m csworkbook.reports notebooks/reports/dataset_overview.ipynb \\
         --data datasets/demo --out build/reports [-p segment smb]
+
+The HTML shows outputs only: no code, no ``In [n]:`` / ``Out[n]:`` prompts. :func:`readable`
+turns a result table into what a reader expects: "GRR" rather than ``grr``, ``$1,486,230``
+rather than ``1486230.0``, ``91.9%`` rather than ``0.919``.
 
 Reports are the only part of the package, with the CLI, that writes files.
 """
@@ -18,6 +22,80 @@ def safe_name(text: str) -> str:
     """A file-name-safe version of text that may come from customer data."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("._")
     return cleaned[:80] or "report"
+
+
+# Column names in result tables, as a report reader should see them.
+LABELS = {
+    "units": "Customers",
+    "start_mrr": "MRR at start",
+    "end_mrr": "MRR at end",
+    "logo_churn": "Logo churn",
+    "grr": "GRR",
+    "nrr": "NRR",
+    "mrr_churn": "MRR churn",
+    "net_mrr_churn": "Net MRR churn",
+    "arr": "ARR",
+    "mrr": "MRR",
+    "rows": "Rows",
+    "columns": "Columns",
+    "first_date": "First date",
+    "last_date": "Last date",
+    "available": "Available",
+    "missing": "Missing",
+    "segment": "Segment",
+    "table": "Table",
+    "analysis": "Analysis",
+}
+MONEY = {"start_mrr", "end_mrr", "arr", "mrr"}
+PERCENT = {"logo_churn", "grr", "nrr", "mrr_churn", "net_mrr_churn"}
+COUNTS = {"units", "rows", "columns"}
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def money(value, currency: str = "USD") -> str:
+    """A whole amount with thousands separators and the currency's symbol (or code).
+
+    >>> money(1486230.0), money(-1200, "JPY"), money(5, "CHF")
+    ('$1,486,230', '-¥1,200', '5 CHF')
+    """
+    if value is None or value != value:  # None or NaN
+        return ""
+    sign, amount = ("-" if value < 0 else ""), f"{abs(value):,.0f}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def readable(df, *, currency: str = "USD"):
+    """Copy of a result table for people: human column labels, money as money, rates as
+    percentages, counts with thousands separators, booleans as yes / no.
+
+    Text cells stay text, so the notebook's HTML display escapes them.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"units": [1500], "start_mrr": [1486230.0], "grr": [0.9191]},
+    ...                  index=pd.Index(["smb"], name="segment"))
+    >>> readable(t)
+            Customers MRR at start    GRR
+    Segment
+    smb         1,500   $1,486,230  91.9%
+    """
+    import pandas as pd
+
+    out = pd.DataFrame(index=df.index)
+    for c in df.columns:
+        s = df[c]
+        if c in MONEY:
+            s = s.map(lambda v: money(v, currency))
+        elif c in PERCENT:
+            s = s.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+        elif c in COUNTS:
+            s = s.map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+        elif s.dtype == bool:
+            s = s.map({True: "yes", False: "no"})
+        out[LABELS.get(c, str(c).replace("_", " ").capitalize())] = s
+    names = [LABELS.get(n, n) if n is not None else None for n in df.index.names]
+    out.index = out.index.set_names(names)
+    return out
 
 
 def run_report(template, data, out_dir, parameters: dict | None = None) -> Path:
@@ -43,7 +121,9 @@ def run_report(template, data, out_dir, parameters: dict | None = None) -> Path:
         progress_bar=False,
         log_output=False,
     )
-    exporter = HTMLExporter(exclude_input=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     html = out_dir / f"{stem}.html"
     html.write_text(body, encoding="utf-8")
@@ -54,10 +134,20 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m csworkbook.reports", description=__doc__.split("\n\n")[0]
     )
-    p.add_argument("template", type=Path)
+    p.add_argument("template", type=Path, help="report notebook (in notebooks/reports/)")
     p.add_argument("--data", type=Path, required=True, help="dataset folder")
-    p.add_argument("--out", type=Path, default=Path("build/reports"))
-    p.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    p.add_argument(
+        "--out", type=Path, default=Path("build/reports"), help="folder (default %(default)s)"
+    )
+    p.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a template parameter, e.g. -p segment smb (repeatable)",
+    )
     args = p.parse_args(argv)
     html = run_report(args.template, args.data, args.out, dict(args.param))
     print(f"wrote {html}")

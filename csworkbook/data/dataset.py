@@ -8,19 +8,39 @@ import pandas as pd
 
 from .schema import TABLES
 
-# Which analyses a set of tables supports. Each entry: analysis -> (needs all of, needs one of).
-ANALYSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "data tour (00)": (("accounts", "contracts"), ()),
-    "logo churn, tenure and survival (08, 11)": (("accounts", "contracts"), ()),
-    "revenue retention GRR / NRR and MRR movements (08)": (("contracts", "mrr_monthly"), ()),
-    "renewal outcomes and churn reasons (11, 15)": (("renewals",), ()),
-    "time to value (07)": (("milestones", "contracts"), ()),
-    "early warning from usage (02)": (("usage", "contracts"), ()),
-    "health score (04, 12)": (("usage", "contracts"), ("tickets", "nps", "touchpoints")),
-    "usage blind spots (13)": (("usage", "renewals"), ("nps", "touchpoints", "stakeholder_events")),
-    "voice of the customer (08, 10)": (("nps",), ()),
-    "company-wide view (10)": (("tickets", "nps", "touchpoints"), ()),
+# Which analyses a set of tables supports, and where the workbook teaches them.
+# analysis -> (needs all of, needs one of, notebooks, notebooks planned but not written yet)
+ANALYSES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "data tour": (("accounts", "contracts"), (), ("00",), ()),
+    "logo churn, tenure and survival": (("accounts", "contracts"), (), ("08", "11"), ()),
+    "revenue retention GRR / NRR and MRR movements": (
+        ("contracts", "mrr_monthly"),
+        (),
+        ("08",),
+        (),
+    ),
+    "renewal outcomes and churn reasons": (("renewals",), (), ("11",), ("15",)),
+    "time to value": (("milestones", "contracts"), (), (), ("07",)),
+    "early warning from usage": (("usage", "contracts"), (), ("02",), ()),
+    "health score": (("usage", "contracts"), ("tickets", "nps", "touchpoints"), ("04", "12"), ()),
+    "usage blind spots": (
+        ("usage", "renewals"),
+        ("nps", "touchpoints", "stakeholder_events"),
+        ("13",),
+        (),
+    ),
+    "voice of the customer": (("nps",), (), ("08",), ("10",)),
+    "company-wide view": (("tickets", "nps", "touchpoints"), (), (), ("10",)),
 }
+
+
+def analysis_label(name: str) -> str:
+    """An analysis with its notebooks, planned ones marked: ``"time to value (07 planned)"``."""
+    _, _, ready, planned = ANALYSES[name]
+    parts = [", ".join(ready)] if ready else []
+    if planned:
+        parts.append(f"{', '.join(planned)} planned")
+    return f"{name} ({'; '.join(parts)})"
 
 
 @dataclass
@@ -99,16 +119,58 @@ class Dataset:
         return pd.DataFrame(rows).set_index("table")
 
     def capabilities(self) -> pd.DataFrame:
-        """Which workbook analyses the tables present support, and what is missing otherwise."""
+        """Which workbook analyses the tables present support, and what is missing otherwise.
+
+        A table counts only when it has rows; notebooks not written yet are marked *planned*.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset({"accounts": pd.DataFrame({"account_id": ["a"]}),
+        ...               "contracts": pd.DataFrame({"account_id": ["a"]}),
+        ...               "usage": pd.DataFrame({"account_id": []})}, as_of="2025-12-31")
+        >>> cap = ds.capabilities().loc["early warning from usage (02)"]
+        >>> bool(cap.available), cap.missing
+        (False, 'usage (no rows)')
+        """
         rows = []
-        for analysis, (all_of, one_of) in ANALYSES.items():
-            missing = [t for t in all_of if t not in self.tables]
-            if one_of and not any(t in self.tables for t in one_of):
-                missing.append(" or ".join(one_of))
+        for analysis, (all_of, one_of, _, _) in ANALYSES.items():
+            missing = [self._lacks(t) for t in all_of if self._lacks(t)]
+            if one_of and all(self._lacks(t) for t in one_of):
+                missing.append(" or ".join(self._lacks(t) for t in one_of))
             rows.append(
-                {"analysis": analysis, "available": not missing, "missing": ", ".join(missing)}
+                {
+                    "analysis": analysis_label(analysis),
+                    "available": not missing,
+                    "missing": ", ".join(missing),
+                }
             )
         return pd.DataFrame(rows).set_index("analysis")
+
+    def _lacks(self, table: str) -> str:
+        """Empty when ``table`` is present with rows; otherwise how it falls short."""
+        if table not in self.tables:
+            return table
+        return f"{table} (no rows)" if self.tables[table].empty else ""
+
+    def for_accounts(self, account_ids) -> Dataset:
+        """The same dataset restricted to some customers: every table keeps only the rows of
+        those accounts, so counts, rates and capabilities describe them alone.
+
+        Examples
+        --------
+        >>> import csworkbook
+        >>> cs = csworkbook.load("datasets/demo")                               # doctest: +SKIP
+        >>> smb = cs.for_accounts(cs.accounts.account_id[cs.accounts.segment == "smb"])  # doctest: +SKIP
+        """
+        keep = set(pd.Series(account_ids, dtype=object))
+        tables = {
+            name: df[df["account_id"].isin(keep)].reset_index(drop=True)
+            if "account_id" in df.columns
+            else df
+            for name, df in self.tables.items()
+        }
+        return Dataset(tables, self.as_of, dict(self.meta))
 
     def __repr__(self) -> str:
         n = len(self.tables.get("accounts", ()))
