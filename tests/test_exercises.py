@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 
 import csworkbook
-from csworkbook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, Mistake, Question, ____
+from csworkbook.exercises import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    Mistake,
+    Question,
+    ____,
+    memo,
+)
 
 from .conftest import DEMO, ROOT
 
@@ -84,6 +92,36 @@ def test_check_says_what_kind_of_answer_is_wanted():
     )
     assert c.check(" SMB ").status == CORRECT
     assert c.check("enterprise").message == "that one is the smallest"
+
+
+def test_choice_names_its_options_never_the_answer_and_accepts_any_of_a_tie():
+    c = Question(
+        name="c",
+        prompt="which?",
+        kind="choice",
+        options=("smb", "mid_market", "enterprise"),
+        expected=lambda d: ("smb", "mid_market"),  # tied for best: either is right
+        solution="answer = 'smb'",
+        hint="",
+        mistakes=[Mistake(lambda d: "enterprise", "that one is the smallest")],
+    )
+    assert c.check("SMB").status == CORRECT and c.check(" mid_market").status == CORRECT
+    assert c.check("enterprise").message == "that one is the smallest"
+    wrong_type = c.check(3).message
+    assert "'enterprise'" in wrong_type and "'smb'" in wrong_type  # all options, in order
+    assert c.check("startup").message.startswith("'startup' is not one of the options")
+    bare = Question(
+        name="b", prompt="?", kind="choice", expected=lambda d: "smb", solution="", hint=""
+    )
+    assert "smb" not in bare.check(3).message  # without options, the answer is not given away
+
+
+def test_memo_computes_once_per_data_object():
+    calls = []
+    table = memo(lambda d: calls.append(d) or len(calls))
+    a, b = object(), object()
+    assert [table(a), table(a), table(b), table(a)] == [1, 1, 2, 1]
+    assert calls == [a, b]
 
 
 def _run(nb_path, tmp_path, fill_in: bool):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .core import CORRECT, INCORRECT, NOT_ATTEMPTED, Mistake, Question, Result, ____
+from .core import CORRECT, INCORRECT, NOT_ATTEMPTED, Mistake, Question, Result, ____, memo
 
 __all__ = [
     "CORRECT",
@@ -26,6 +26,7 @@ __all__ = [
     "____",
     "default_data",
     "binder",
+    "memo",
 ]
 
 

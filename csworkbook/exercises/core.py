@@ -88,11 +88,16 @@ class Question:
     kind : {"number", "choice", "frame", "function"}
         What the learner hands in. Numbers compare with ``rel`` / ``abs``; choices compare
         as lower-case text; frames compare values after sorting by their index; functions
-        are called on ``probe(data)`` and their result compared with ``expected``.
+        are called on ``probe(data)`` and their result compared with ``expected``. A choice's
+        ``expected`` may return a tuple of options when several are equally right (a tie in
+        the table the choice is read from): any of them is correct.
     mistakes : sequence of Mistake
         Typical wrong answers with their specific messages.
     data : object
         What ``expected`` and mistakes receive (usually a :class:`~csworkbook.Dataset`).
+    options : sequence of str, optional
+        For a choice: the answers it takes. A learner's answer that is none of them is told
+        the options (and not the answer); without options, the message names none.
 
     Examples
     --------
@@ -116,6 +121,7 @@ class Question:
         abs: float = 1e-9,  # noqa: A002 - mirrors numpy's isclose
         probe: Callable[[Any], Any] | None = None,
         data: Any = None,
+        options=None,
     ):
         if kind not in ("number", "choice", "frame", "function"):
             raise ValueError(f"kind must be number, choice, frame or function, not {kind!r}")
@@ -123,6 +129,7 @@ class Question:
         self.solution_code, self.hint_text, self.kind = solution.strip(), hint, kind
         self.mistakes, self.rel, self.abs = tuple(mistakes), rel, abs
         self.probe, self.data, self._cache = probe, data, {}
+        self.options = tuple(options) if options is not None else None
 
     def __repr__(self) -> str:
         return f"{self.name}: {self.prompt}"
@@ -176,12 +183,19 @@ class Question:
             if isinstance(answer, str):
                 return "the answer is a number, not text"
         if self.kind == "choice" and not isinstance(answer, str):
-            return f"answer with one of the options as text, e.g. {self._expected()!r}"
+            if self.options:
+                return f"answer with one of the options as text: {_listed(self.options)}"
+            return "answer with one of the options as text, in quotes"
+        known = {o.lower() for o in self.options or ()}
+        if self.kind == "choice" and known and answer.strip().lower() not in known:
+            return f"{answer!r} is not one of the options: {_listed(self.options)}"
         if self.kind == "frame" and not isinstance(answer, (pd.DataFrame, pd.Series)):
             return "hand in a DataFrame (or Series)"
         return None
 
     def _same(self, answer, target) -> bool:
+        if self.kind == "choice" and isinstance(target, (tuple, list, frozenset, set)):
+            return any(self._same(answer, t) for t in target)
         if isinstance(target, str):
             return isinstance(answer, str) and answer.strip().lower() == target.lower()
         if isinstance(target, (pd.Series, pd.DataFrame)):
@@ -207,6 +221,31 @@ class Question:
                 return "that is the answer as a share; give it in percent"
             return f"not quite: check {self.name}.hint()"
         return f"not this one: check {self.name}.hint()"
+
+
+def _listed(options) -> str:
+    return ", ".join(repr(o) for o in options)
+
+
+def memo(compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``compute(data)`` computed once per data object: for a heavy table that several
+    questions' expected answers and mistakes read (a backtest, a fitted model). Nothing is
+    computed before a question needs it, so binding the questions stays cheap.
+
+    >>> calls = []
+    >>> table = memo(lambda d: calls.append(d) or d * 2)
+    >>> table(3), table(3), calls
+    (6, 6, [3])
+    """
+    store: dict[int, tuple[Any, Any]] = {}
+
+    def shared(data):
+        key = id(data)
+        if key not in store:
+            store[key] = (data, compute(data))  # keep data alive so its id is not reused
+        return store[key][1]
+
+    return shared
 
 
 def _frames_match(a, b, rel: float, abs_: float) -> bool:
