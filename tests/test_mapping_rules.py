@@ -105,7 +105,9 @@ def test_unknown_interval_is_a_row_reason(tmp_path):
 
 def test_when_needs_an_existing_column(tmp_path):
     tables = ACCOUNTS + CONTRACTS.replace("column: Status, in:", "column: State, in:")
-    with pytest.raises(DataError, match=r"x.csv: column 'State' used by contracts.end_date"):
+    with pytest.raises(
+        DataError, match=r"x.csv: column 'State' for contracts.end_date is not in the file.*`when:`"
+    ):
         csworkbook.load(tmp_path, mapping=setup(tmp_path, tables=tables))
 
 
@@ -133,7 +135,10 @@ def test_derive_and_as_of_override(tmp_path):
 @pytest.mark.parametrize(
     "top, message",
     [
-        ("derive: [health]\n", r"cannot derive \['health'\].*knows \['mrr_monthly', 'usage'\]"),
+        (
+            "derive: [health]\n",
+            r"m.yaml, line 3: `derive\[0\]`: cannot derive 'health'.*knows \['mrr_monthly', 'usage'\]",
+        ),
         ("derive: [usage]\n", r"deriving 'usage' needs the 'events' table mapped"),
         ("include: [missing.yaml]\n", r"missing.yaml: mapping file not found"),
     ],
@@ -173,7 +178,8 @@ def test_include_merges_tables_and_refuses_doubles(tmp_path):
         pd.Timestamp("2025-01-01 11:00"),
     ]
     assert len(ds.accounts) == 2 and len(ds.contracts) == 3
-    ev.write_text(ev.read_text(encoding="utf-8").replace("events:", "contracts:"), encoding="utf-8")
+    double = "tables:\n  contracts:\n    file: ev.csv\n    columns: {contract_id: company}\n"
+    ev.write_text("as_of: 2025-12-31\ninclude: [m.yaml]\n" + double, encoding="utf-8")
     with pytest.raises(DataError, match=r"table 'contracts' is mapped here and in m.yaml"):
         csworkbook.load(tmp_path, mapping=ev)
 
@@ -193,7 +199,7 @@ def test_single_file_mapping_reads_any_file_name_and_a_dict(tmp_path):
     assert (ds.accounts["name"] == "hidden").all()
 
 
-def test_offsets_become_utc_and_naive_times_stay(tmp_path):
+def test_offsets_keep_the_date_as_written_or_convert_to_the_timezone(tmp_path):
     rows = [
         ROWS[0].replace("2024-01-01,K1,2024-01-01", "2024-01-01,K1,2024-01-01T08:00:00+09:00"),
         ROWS[1],
@@ -201,9 +207,18 @@ def test_offsets_become_utc_and_naive_times_stay(tmp_path):
     ]
     ds = csworkbook.load(tmp_path, mapping=setup(tmp_path, rows))
     starts = ds.contracts.set_index("contract_id")["start_date"]
-    # a date column keeps the UTC day: 08:00 in Tokyo is the evening before in UTC
-    assert starts["K1"] == pd.Timestamp("2023-12-31")
+    # without `timezone:` a time is taken as written: 08:00 in Tokyo is still January 1st
+    assert starts["K1"] == pd.Timestamp("2024-01-01")
     assert starts["K3"] == pd.Timestamp("2024-06-01")
+    # with a dataset time zone, it is converted first: the evening before in UTC
+    ds = csworkbook.load(tmp_path, mapping=setup(tmp_path, rows, top="timezone: UTC\n"))
+    starts = ds.contracts.set_index("contract_id")["start_date"]
+    assert starts["K1"] == pd.Timestamp("2023-12-31")
+    assert starts["K3"] == pd.Timestamp("2024-06-01")  # naive times are in the zone already
+    ds = csworkbook.load(tmp_path, mapping=setup(tmp_path, rows, top="timezone: Asia/Tokyo\n"))
+    assert ds.contracts.set_index("contract_id").at["K1", "start_date"] == pd.Timestamp(
+        "2024-01-01"
+    )
 
 
 def test_merged_and_rejected_rows_balance_in_one_table(tmp_path):
@@ -232,7 +247,11 @@ POOL = st.sampled_from(
 
 
 @settings(
-    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(rows=st.lists(st.lists(POOL, min_size=11, max_size=11), min_size=1, max_size=8))
 def test_fuzz_flat_mapping_accounts_for_every_row(tmp_path, rows):
@@ -245,3 +264,366 @@ def test_fuzz_flat_mapping_accounts_for_every_row(tmp_path, rows):
     acc = ds.load_report.accounting
     assert (acc["rows_read"] == len(rows)).all()
     assert (acc["rows_read"] == acc["accepted"] + acc["merged"] + acc["rejected"]).all()
+
+
+# ---- the mapping file is checked as a whole, before any row is read -------------------
+# Lines of the setup() mapping: 1 as_of, 2 file, 3 tables, 7 account_id, 8 name, 9 segment,
+# 11 first_contract_date, 17 product, 19 end_date, 22 arr, 25 seats, 26 auto_renew.
+
+MAPPING_ERRORS = {
+    "misspelt rule key": (
+        ("      seats: Qty", "      seats: {column: Qty, multipy: 12}"),
+        r"m.yaml, line 25: `tables.contracts.columns.seats.multipy`: unknown key. "
+        r"Did you mean `multiply`\?",
+    ),
+    "misspelt top key": (
+        ("file: x.csv\n", "file: x.csv\nencodng: cp932\n"),
+        r"m.yaml, line 3: `encodng`: unknown key. Did you mean `encoding`\?",
+    ),
+    "misspelt table key": (
+        ("    distinct: true", "    distinc: true"),
+        r"m.yaml, line 5: `tables.accounts.distinc`: unknown key. Did you mean `distinct`\?",
+    ),
+    "header given as a number": (
+        ("      seats: Qty", "      seats: 2024"),
+        r"m.yaml, line 25: `tables.contracts.columns.seats`: write the export's header as text; "
+        r"got the number 2024. Quote it \(`seats: \"2024\"`\).*\{value: 2024\}",
+    ),
+    "header read as a boolean": (
+        ("      auto_renew: {value: true}", "      auto_renew: ON"),
+        r"line 26: `tables.contracts.columns.auto_renew`: .*'ON' \(YAML reads it as true\)",
+    ),
+    "values as a list": (
+        ("values: {Ent: enterprise, SMB: smb}", "values: [Ent, SMB]"),
+        r"line 9: `tables.accounts.columns.segment.values`: must map export spellings to values"
+        r".*got a list",
+    ),
+    "multiply not a number": (
+        ("      seats: Qty", "      seats: {column: Qty, multiply: abc}"),
+        r"line 25: `tables.contracts.columns.seats.multiply`: multiply must be a number.*'abc'",
+    ),
+    "multiply zero": (
+        ("      seats: Qty", "      seats: {column: Qty, multiply: 0}"),
+        r"line 25: `.*seats.multiply`: multiply must be a finite number other than 0",
+    ),
+    "multiply infinite": (
+        ("      seats: Qty", "      seats: {column: Qty, multiply: .inf}"),
+        r"line 25: `.*seats.multiply`: multiply must be a finite number",
+    ),
+    "date format as a number": (
+        (
+            "      first_contract_date: Since",
+            "      first_contract_date: {column: Since, date_format: 123}",
+        ),
+        r"line 11: `tables.accounts.columns.first_contract_date.date_format`: date_format must "
+        r"be text; got the number 123. Quote it",
+    ),
+    "date format left TODO": (
+        (
+            "      first_contract_date: Since",
+            "      first_contract_date: {column: Since, date_format: TODO}",
+        ),
+        r"line 11: `.*date_format`: 'TODO' is not a date format \(still TODO from the draft\)",
+    ),
+    "as_of not a date": (
+        ("as_of: 2025-12-31", "as_of: not-a-date"),
+        r"m.yaml, line 1: `as_of`: 'not-a-date' is not a date; write .* YYYY-MM-DD",
+    ),
+    "as_of impossible date": (
+        ("as_of: 2025-12-31", "as_of: 2025-13-45"),
+        r"m.yaml, line 1: `as_of`: '2025-13-45' is not a date",
+    ),
+    "as_of left TODO": (
+        ("as_of: 2025-12-31", "as_of: TODO"),
+        r"line 1: `as_of`: 'TODO' is not a date \(still TODO from the draft\)",
+    ),
+    "as_of as a number": (
+        ("as_of: 2025-12-31", "as_of: 20251231"),
+        r"line 1: `as_of`: the number 20251231 is not a date",
+    ),
+    "includes itself": (
+        ("file: x.csv\n", "file: x.csv\ninclude: [m.yaml]\n"),
+        r"m.yaml, line 3: `include: m.yaml` makes a circle \(m.yaml → m.yaml\)",
+    ),
+    "duplicate key": (
+        ("      name: Name\n", "      name: Name\n      name: Company\n"),
+        r"m.yaml, line 9: key 'name' appears twice \(lines 8 and 9\)",
+    ),
+    "code in a tag": (
+        ("file: x.csv\n", "file: x.csv\nx: !!python/object/apply:os.system [echo]\n"),
+        r"m.yaml, line 3: .*python/object/apply:os.system.*plain values only",
+    ),
+    "recursive alias": (
+        ("file: x.csv\n", "file: x.csv\nloop: &a [*a]\n"),
+        r"m.yaml, line 3: an alias refers to itself",
+    ),
+    "condition as text": (
+        ("when: {column: Status, in: [Churned]}", "when: Churned"),
+        r"line 19: `tables.contracts.columns.end_date.when`: write it as `\{column: Status, in: \[Churned\]\}`",
+    ),
+    "condition with in and not_in": (
+        ("when: {column: Status, in: [Churned]}", "when: {column: Status, in: [A], not_in: [B]}"),
+        r"line 19: `.*end_date.when`: needs exactly one of `in: \[...\]` or `not_in: \[...\]`",
+    ),
+    "factor as text": (
+        ("multiply_by: [{column: Qty}, ", "multiply_by: [Qty, "),
+        r"line 24: `tables.contracts.columns.arr.multiply_by\[0\]`: each factor is",
+    ),
+    "header as a list": (
+        ("      seats: Qty", "      seats: {column: [Qty, Seats]}"),
+        r"line 25: `.*seats.column`: column must be text.*got a list",
+    ),
+    "table as a list": (
+        (
+            "  accounts:\n    distinct: true\n    columns:",
+            "  accounts: [a, b]\n  unused:\n    columns:",
+        ),
+        r"line 4,? `tables.accounts`: a table holds keys such as `file:` and `columns:`; got a list",
+    ),
+    "derive misspelt": (
+        ("file: x.csv\n", "file: x.csv\nderive: [usag]\n"),
+        r"line 3: `derive\[0\]`: cannot derive 'usag'. Did you mean `usage`\?",
+    ),
+    "unknown time zone": (
+        ("file: x.csv\n", "file: x.csv\ntimezone: Tokyo\n"),
+        r"line 3: `timezone`: unknown time zone 'Tokyo'; use an IANA name such as Asia/Tokyo",
+    ),
+    "decimal not a separator": (
+        ("file: x.csv\n", 'file: x.csv\ndecimal: ";"\n'),
+        r"line 3: `decimal`: must be \".\" \(1,234.56\) or \",\" \(1.234,56\), quoted",
+    ),
+    "currency as a word": (
+        ("file: x.csv\n", "file: x.csv\ncurrency: yen\n"),
+        r"line 3: `currency`: use the three-letter ISO code.*got 'yen'",
+    ),
+    "currency as a symbol": (
+        ("file: x.csv\n", "file: x.csv\ncurrency: ¥\n"),
+        r"line 3: `currency`: .*\('¥' is JPY\)",
+    ),
+    "delimiter too long": (
+        ("file: x.csv\n", 'file: x.csv\ndelimiter: ";;"\n'),
+        r"line 3: `delimiter`: must be one character",
+    ),
+    "unknown encoding": (
+        ("file: x.csv\n", "file: x.csv\nencoding: shiftjis-x\n"),
+        r"line 3: `encoding`: unknown encoding 'shiftjis-x'. Did you mean 'shift_jis'\?",
+    ),
+    "date format on a number column": (
+        ("      seats: Qty", '      seats: {column: Qty, date_format: "%Y"}'),
+        r"line 25: `.*seats.date_format`: applies to date columns; contracts.seats is a int column",
+    ),
+    "decimal on a date column": (
+        (
+            "      first_contract_date: Since",
+            '      first_contract_date: {column: Since, decimal: ","}',
+        ),
+        r"line 11: `.*first_contract_date.decimal`: applies to number columns",
+    ),
+    "time zone on a text column": (
+        ("      name: Name", "      name: {column: Name, timezone: UTC}"),
+        r"line 8: `.*name.timezone`: applies to date columns; accounts.name is a string column",
+    ),
+    "value map to a misspelt value": (
+        ("SMB: smb}", "SMB: enterprize}"),
+        r"line 9: `.*segment.values.SMB`: 'enterprize' is not one of enterprise, mid_market, smb. "
+        r"Did you mean 'enterprise'\?",
+    ),
+    "value map left TODO": (
+        ("SMB: smb}", "SMB: TODO}"),
+        r"`.*segment.values.SMB`: 'TODO' is not one of .* \(still TODO from the draft\)",
+    ),
+    "rule without column or value": (
+        ("      seats: Qty", "      seats: {multiply: 2}"),
+        r"line 25: `tables.contracts.columns.seats`: needs `column:` \(the export header\) or "
+        r"`value:`",
+    ),
+    "rule with column and value": (
+        ("      seats: Qty", "      seats: {column: Qty, value: 3}"),
+        r"line 25: `.*seats`: has both `column:` and `value:`",
+    ),
+    "constant without a value": (
+        ("      product: {value: Core}", "      product: {value: ~}"),
+        r"line 17: `.*product.value`: a constant needs a value",
+    ),
+    "empty rule": (
+        ("      seats: Qty", "      seats:"),
+        r"line 25: `.*seats`: give the export's header.*got nothing",
+    ),
+    "rule key at table level": (
+        ("    distinct: true", '    distinct: true\n    date_format: "%d/%m/%Y"'),
+        r"line 6: `tables.accounts.date_format`: unknown key. It belongs in a column rule",
+    ),
+    "column at table level": (
+        ("    distinct: true", "    distinct: true\n    account_id: Account"),
+        r"line 6: `tables.accounts.account_id`: unknown key. It is a column: put it under `columns:`",
+    ),
+    "sheet as a number": (
+        ("file: x.csv\n", "file: x.csv\nsheet: 2024\n"),
+        r"line 3: `sheet`: sheet must be text; got the number 2024. Quote it: \"2024\"",
+    ),
+    "include not text": (
+        ("file: x.csv\n", "file: x.csv\ninclude: [5]\n"),
+        r"line 3: `include\[0\]`: include must be text; got the number 5",
+    ),
+    "distinct not a boolean": (
+        ("    distinct: true", "    distinct: maybe"),
+        r"line 5: `tables.accounts.distinct`: must be true or false; got 'maybe'",
+    ),
+    "columns as a list": (
+        ("  contracts:\n    columns:\n", "  contracts:\n    columns: [a]\n    x_columns:\n"),
+        r"`tables.contracts.columns`: must map canonical columns to export headers",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MAPPING_ERRORS))
+def test_mapping_problems_name_file_line_and_key(case, tmp_path):
+    (old, new), pattern = MAPPING_ERRORS[case]
+    m = setup(tmp_path)
+    text = m.read_text(encoding="utf-8")
+    assert old in text, old
+    m.write_text(text.replace(old, new, 1), encoding="utf-8")
+    (tmp_path / "x.csv").unlink()  # checked before any export is opened
+    with pytest.raises(DataError, match=f"(?s){pattern}"):
+        csworkbook.load(tmp_path, mapping=m)
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    m = setup(tmp_path)
+    text = m.read_text(encoding="utf-8").replace("as_of: 2025-12-31", "as_of: soon")
+    text = text.replace("    distinct: true", "    distinc: true").replace(
+        "      seats: Qty", "      seats: 7"
+    )
+    m.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        csworkbook.load(tmp_path, mapping=m)
+    message = str(info.value)
+    assert message.startswith("m.yaml: 3 problems in the mapping (nothing was read):")
+    for line, key in (
+        (1, "as_of"),
+        (5, "tables.accounts.distinc"),
+        (25, "tables.contracts.columns.seats"),
+    ):
+        assert f"- line {line}, `{key}`:" in message
+
+
+def test_include_circle_through_another_file(tmp_path):
+    m = setup(tmp_path)
+    (tmp_path / "other.yaml").write_text(
+        "as_of: 2025-12-31\ninclude: [m.yaml]\ntables:\n  events: {file: x.csv}\n", "utf-8"
+    )
+    m.write_text(
+        m.read_text("utf-8").replace("file: x.csv\n", "file: x.csv\ninclude: [other.yaml]\n"),
+        "utf-8",
+    )
+    with pytest.raises(
+        DataError,
+        match=r"other.yaml, line 2: `include: m.yaml` makes a circle \(m.yaml → other.yaml → m.yaml\)",
+    ):
+        csworkbook.load(tmp_path, mapping=m)
+
+
+def test_mapping_saved_as_cp932_names_its_line(tmp_path):
+    m = setup(tmp_path)
+    text = m.read_text("utf-8").replace("      name: Name", "      name: 会社名")
+    m.write_bytes(text.encode("cp932"))
+    with pytest.raises(
+        DataError,
+        match=r"m.yaml, line 8: the mapping file is not UTF-8 \(it looks like CP932.*Save it as UTF-8",
+    ):
+        csworkbook.load(tmp_path, mapping=m)
+
+
+@pytest.mark.parametrize(
+    "content, pattern",
+    [
+        (
+            "- a\n- b\n",
+            r"m.yaml, line 1: `\(top\)`: a mapping file holds keys such as `as_of:` and `tables:`; this one holds a list",
+        ),
+        ("", r"m.yaml.*holds nothing"),
+        ("# only a comment\n", r"m.yaml.*holds nothing"),
+        ("as_of: 2025-12-31\ntables: {}\n", r"m.yaml, line 2: `tables`: needs a `tables:` section"),
+        (
+            "as_of: 2025-12-31\ntables:\n  accounts:\n    columns: {name: [\n",
+            r"m.yaml, line \d+: not valid YAML",
+        ),
+    ],
+)
+def test_mapping_files_that_hold_no_mapping(tmp_path, content, pattern):
+    m = tmp_path / "m.yaml"
+    m.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=pattern):
+        csworkbook.load(tmp_path, mapping=m)
+
+
+def test_mapping_given_as_a_dict_is_checked_too(tmp_path):
+    spec = yaml_spec(setup(tmp_path))
+    spec["tables"]["accounts"]["colums"] = spec["tables"]["accounts"].pop("columns")
+    with pytest.raises(
+        DataError,
+        match=r"^mapping: `tables.accounts.colums`: unknown key. Did you mean `columns`\?",
+    ):
+        csworkbook.load(tmp_path / "x.csv", mapping=spec)
+
+
+def test_a_huge_mapping_file_is_refused(tmp_path):
+    m = tmp_path / "m.yaml"
+    m.write_text("as_of: 2025-12-31\n" + "# padding\n" * 150_000, encoding="utf-8")
+    with pytest.raises(
+        DataError, match=r"m.yaml: 1,\d{3},\d{3} bytes is far too large for a mapping file"
+    ):
+        csworkbook.load(tmp_path, mapping=m)
+
+
+def yaml_spec(m):
+    import yaml
+
+    return yaml.safe_load(m.read_text(encoding="utf-8"))
+
+
+def test_values_and_constants_keep_the_text_as_written(tmp_path):
+    rows = [r.replace(",Ent,", ",01,").replace(",SMB,", ",02,") for r in ROWS]
+    tables = ACCOUNTS.replace(
+        "values: {Ent: enterprise, SMB: smb}", "values: {01: enterprise, 02: smb}"
+    ) + CONTRACTS.replace(
+        "      product: {value: Core}",
+        "      product: {value: Core}\n      department: {value: 007}",
+    )
+    ds = csworkbook.load(tmp_path, mapping=setup(tmp_path, rows, tables=tables))
+    assert sorted(ds.accounts["segment"]) == ["enterprise", "smb"]
+    assert set(ds.contracts["department"]) == {"007"}
+
+
+def test_yes_no_spellings_as_value_map_keys(tmp_path):
+    rows = [r + ",Yes" for r in ROWS[:1]] + [r + ",No" for r in ROWS[1:]]
+    tables = CONTRACTS.replace(
+        "      auto_renew: {value: true}",
+        '      auto_renew: {column: Auto, values: {Yes: "true", No: "false"}}',
+    )
+    ds = csworkbook.load(
+        tmp_path, mapping=setup(tmp_path, rows, header=HEADER + ",Auto", tables=ACCOUNTS + tables)
+    )
+    assert ds.contracts.set_index("contract_id")["auto_renew"].to_dict() == {
+        "K1": True,
+        "K2": False,
+        "K3": False,
+    }
+
+
+def test_single_values_where_lists_are_allowed_and_merge_keys(tmp_path):
+    m = setup(tmp_path, top="derive: mrr_monthly\n")
+    ds = csworkbook.load(tmp_path, mapping=m)
+    assert len(ds.mrr_monthly) > 0
+    tables = CONTRACTS.replace(
+        "      start_date: Start", "      start_date:\n        <<: {column: Start}"
+    )
+    assert (
+        len(csworkbook.load(tmp_path, mapping=setup(tmp_path, tables=ACCOUNTS + tables)).contracts)
+        == 3
+    )
+
+
+def test_bad_as_of_argument(tmp_path):
+    with pytest.raises(DataError, match=r"as_of 'someday' is not a date"):
+        csworkbook.load(tmp_path, mapping=setup(tmp_path), as_of="someday")

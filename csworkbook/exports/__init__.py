@@ -1,7 +1,14 @@
 """Real exports (CRM, billing, product events) into canonical tables through a mapping file.
 
-- :mod:`~csworkbook.exports.read`: read CSV / TSV / Excel / Parquet as text (encoding, delimiter)
-- :mod:`~csworkbook.exports.parse`: numbers, booleans and dates as exports spell them
+- :mod:`~csworkbook.exports.read`: read CSV / TSV / Excel / Parquet as text, with each row's
+  source line, control characters, clashing headers and footers found and said
+- :mod:`~csworkbook.exports.text`: encodings and delimiters of text exports, records and lines
+- :mod:`~csworkbook.exports.sheets`: Excel (hidden sheets and rows) and Parquet (typed, nested)
+- :mod:`~csworkbook.exports.numbers`: numbers under a decimal convention, currencies, limits
+- :mod:`~csworkbook.exports.parse`: booleans, dates and times (time zones, partial dates)
+- :mod:`~csworkbook.exports.mapfile`: mapping files read as data, with lines; includes
+- :mod:`~csworkbook.exports.spec`, :mod:`~csworkbook.exports.checks`: the whole mapping
+  checked before any row is read
 - :mod:`~csworkbook.exports.mapping`: the mapping language (YAML) applied to one table
 - :mod:`~csworkbook.exports.derive`: tables computed from others (MRR months, weekly usage)
 - :mod:`~csworkbook.exports.load`: every table of a mapping, with a row-by-row :class:`LoadReport`

@@ -12,6 +12,7 @@ import yaml
 
 from ..data.errors import DataError
 from ..data.schema import TABLES, Col
+from .numbers import read_cell
 from .parse import date_order
 from .read import read_export
 
@@ -57,6 +58,12 @@ def _draft_rule(col: Col, header: str, values: pd.Series) -> str:
             return (
                 flow({"column": header, "values": vmap}) + f"  # allowed: {', '.join(col.allowed)}"
             )
+    if col.dtype in ("int", "float"):
+        kinds = {read_cell(v).kind for v in values.dropna().unique()[:500]}
+        if "," in kinds and "." not in kinds:
+            return flow({"column": header, "decimal": ","})
+        if "," in kinds:
+            return flow({"column": header}) + "  # TODO: mixes 1,234.56 and 1.234,56"
     if col.dtype in ("date", "datetime"):
         try:
             order = date_order(values)

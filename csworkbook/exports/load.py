@@ -44,7 +44,7 @@ class LoadReport:
                 continue
             long = (
                 rej[["source_row", "reason"]]
-                .assign(reason=rej["reason"].str.split("; "))
+                .assign(reason=rej["reason"].str.split(_NEXT_REASON, regex=True))
                 .explode("reason")
             )
             long["column"] = long["reason"].str.split(":").str[0].str.split(" ").str[-1]
@@ -92,7 +92,30 @@ class LoadReport:
         return "\n".join(lines)
 
 
+# Reasons of one row are joined with "; "; a value shown in a reason may hold "; " too, so
+# split only where the next reason starts ("arr: …", "duplicate …", "end_date is before …").
+_NEXT_REASON = r"; (?=[\w/]+: |duplicate |end_date is before)"
+FIXES = {
+    "control character": "remove the control character at the source (a damaged export, or "
+    "text pasted from another program); the cell was not cut",
+    "nested data": "flatten lists and structs into plain columns before exporting",
+    "binary data": "export the column as text",
+    "cells but the header has": "quote values that contain the delimiter, or export again",
+    "does not fit decimal": "write the amount in the column's decimal convention, or state "
+    "the convention of this column with `decimal:` in its rule",
+    "not a finite number": "write a number, or leave the cell empty",
+    "dataset's currency": "convert the amount to the dataset's currency at the source, or "
+    "load those rows with a mapping of their own",
+    "beyond any real amount": "check the amount: a misplaced exponent or a wrong unit?",
+    "has no day": 'state what the partial date means with `date_format:` (e.g. "%Y-%m")',
+    "spreadsheet day number": "format the column as a date in the spreadsheet before exporting",
+}
+
+
 def _fix(kind: str) -> str:
+    for key, fix in FIXES.items():
+        if key in kind:
+            return fix
     if "is not a" in kind:
         return "correct the value, or describe its format in the mapping (date_format, values)"
     if "is not one of" in kind:
@@ -109,6 +132,8 @@ def _fix(kind: str) -> str:
         return "include the parent row (e.g. the account) or remove this row"
     if "below" in kind:
         return "negative amounts are refunds or credits: remove them or net them off at the source"
+    if "above" in kind:
+        return "check the scale (a 0-1 score written as a percentage?)"
     return "correct these rows"
 
 
@@ -159,7 +184,10 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
     if mode not in ("strict", "lenient"):
         raise ValueError(f"mode must be 'strict' or 'lenient', not {mode!r}")
     spec = read_mapping(mapping)
-    as_of = pd.Timestamp(as_of if as_of is not None else spec["as_of"])
+    try:
+        as_of = pd.Timestamp(as_of if as_of is not None else spec["as_of"]).normalize()
+    except (ValueError, TypeError):
+        raise DataError(f"as_of {as_of!r} is not a date; give it as YYYY-MM-DD.") from None
     files = {(t or {}).get("file", spec.get("file")) for t in spec["tables"].values()} - {None}
     data_path = Path(data) if data is not None else None
     cache, tables, rejected, sources, notes, headers, acct = {}, {}, {}, {}, {}, {}, []
@@ -189,17 +217,29 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
                 delimiter=tspec.get("delimiter", spec.get("delimiter")),
             )
         raw = cache[key]
+        options = {
+            "decimal": tspec.get("decimal", spec.get("decimal")),
+            "timezone": tspec.get("timezone", spec.get("timezone")),
+            "currency": spec.get("currency"),
+        }
         mapped = apply_table(
-            name, raw, tspec.get("columns") or {}, as_of, distinct=bool(tspec.get("distinct"))
+            name,
+            raw,
+            tspec.get("columns") or {},
+            as_of,
+            distinct=bool(tspec.get("distinct")),
+            options=options,
         )
         tables[name], rejected[name], headers[name] = (
             mapped.accepted,
             mapped.rejected,
             mapped.headers,
         )
-        notes[name] = list(raw.notes) + [
-            f"{col} {how}" for col, how in mapped.headers.items() if how and how.startswith("(")
-        ]
+        notes[name] = (
+            list(raw.notes)
+            + [f"{col} {how}" for col, how in mapped.headers.items() if how and how.startswith("(")]
+            + list(mapped.notes)
+        )
         if mapped.merged_rows:
             notes[name].append(
                 f"{len(mapped.merged_rows)} row(s) repeat an earlier row exactly and were merged "

@@ -1,10 +1,13 @@
 """Mapping files: turn an export's columns into canonical tables, cell by cell, with reasons.
 
-A mapping file is YAML read as data (``yaml.safe_load``), never code::
+A mapping file is YAML read as data (``yaml.safe_load`` semantics), never code, and checked
+as a whole before any row is read (:mod:`~csworkbook.exports.spec`)::
 
     as_of: 2025-12-31            # the date the export was taken (required)
-    currency: JPY
-    encoding: cp932              # optional; detected when omitted
+    currency: JPY                # amounts marked with another currency are rejected
+    encoding: cp932              # optional; detected (and said in the report) when omitted
+    decimal: ","                 # optional; "." by default: 1.234,56 needs ","
+    timezone: Asia/Tokyo         # optional; times are taken as written without it
     tables:
       accounts:
         file: crm_accounts.csv   # relative to the mapping file
@@ -22,115 +25,108 @@ A mapping file is YAML read as data (``yaml.safe_load``), never code::
 
 Parsing never raises on a bad cell: the row is rejected with a reason naming the column
 and the value. Only problems with the file as a whole (missing column, ambiguous day/month
-order, unreadable file) raise :class:`~csworkbook.data.errors.DataError`.
+order or decimal convention, unreadable file) raise :class:`~csworkbook.data.errors.DataError`.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..data.errors import DataError
 from ..data.schema import TABLES, Col, pandas_dtype
-from .derive import DERIVABLE
-from .parse import parse_bool, parse_date, parse_number
-from .read import RawTable
+from .mapfile import read_mapping  # noqa: F401  (the mapping API lives here too)
+from .numbers import Parsed, example_rows, parse_numbers
+from .parse import parse_bool, parse_dates
+from .read import NAN_WORDS, RawTable, clean_header
 
-
-def read_mapping(mapping) -> dict:
-    """Load and check a mapping: a YAML file (read as data only) or the same as a dict.
-
-    A dict is handy in a notebook, where the analyst edits one rule and reloads; its files
-    are relative to the current folder."""
-    if isinstance(mapping, dict):
-        spec, path = copy.deepcopy(mapping), Path("mapping")
-        base = Path(".")
-    else:
-        path = Path(mapping)
-        base = path.parent
-        if not path.exists():
-            raise DataError(
-                f"{path}: mapping file not found. Draft one with `csworkbook mapping init EXPORT`."
-            )
-        try:
-            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise DataError(f"{path}: not valid YAML ({e.__class__.__name__}: {e}).") from None
-    if not isinstance(spec, dict) or not isinstance(spec.get("tables"), dict) or not spec["tables"]:
-        raise DataError(f"{path}: needs a `tables:` section naming at least one canonical table.")
-    if "as_of" not in spec:
-        raise DataError(f"{path}: add `as_of: YYYY-MM-DD`, the date the export was taken.")
-    unknown = [t for t in spec["tables"] if t not in TABLES]
-    if unknown:
-        raise DataError(f"{path}: unknown table(s) {unknown}; canonical tables are {list(TABLES)}.")
-    for other_file in spec.pop("include", None) or []:
-        _include(spec, read_mapping(base / other_file), path)
-    derive = spec.get("derive") or []
-    bad = [t for t in derive if t not in DERIVABLE]
-    if bad:
-        raise DataError(f"{path}: cannot derive {bad}; `derive:` knows {list(DERIVABLE)}.")
-    spec["_dir"] = base
-    spec["_name"] = path.name
-    return spec
-
-
-def _include(spec: dict, other: dict, path: Path) -> None:
-    """Merge the tables of an included mapping (e.g. a CRM mapping under an events one); each
-    keeps its own file, encoding and folder."""
-    for table, tspec in other["tables"].items():
-        if table in spec["tables"]:
-            raise DataError(f"{path}: table {table!r} is mapped here and in {other['_name']}.")
-        tspec = dict(tspec or {})
-        for key in ("file", "sheet", "encoding", "delimiter"):
-            if other.get(key) is not None:
-                tspec.setdefault(key, other[key])
-        tspec.setdefault("_dir", other["_dir"])
-        spec["tables"][table] = tspec
-    spec["derive"] = list(spec.get("derive") or []) + list(other.get("derive") or [])
+# Beyond this no amount, count or duration in a CS dataset is real (1e308 ARR, a shifted
+# exponent): the row is rejected rather than carried into every sum.
+LIMIT = 1e15
 
 
 def _rule(rule) -> dict:
     return {"column": rule} if isinstance(rule, str) else dict(rule or {})
 
 
-def _convert(raw: pd.Series, col: Col, rule: dict, where: str) -> tuple[pd.Series, pd.Series]:
-    """Parse one column; returns (values, reason per row or NA)."""
+class Ctx(NamedTuple):
+    """Where a column comes from and how to read it."""
+
+    where: str  # "crm.csv: column 'MRR'", for messages
+    rows: pd.Series  # source row numbers
+    decimal: str | None
+    currency: str | None
+    timezone: str | None
+    native: pd.Series | None  # cells typed in the file (Excel, Parquet)
+
+
+def _convert(raw: pd.Series, col: Col, rule: dict, ctx: Ctx, factor=None, preset=None):
+    """Parse one column; returns (values, reason per row or None, notes). ``preset`` holds
+    reasons known before parsing (a control character in the cell): they are the row's
+    reason for this column, rather than a follow-on "is not a float"."""
     s = raw.astype("string")
     if "values" in rule:
         vmap = {clean: v for k, v in rule["values"].items() for clean in (str(k), str(k).strip())}
-        mapped = s.map(lambda v: vmap.get(v, v) if isinstance(v, str) else v)
-        s = mapped.astype("string")
-    if col.dtype == "string":
-        out = s
-    elif col.dtype in ("int", "float"):
-        out = parse_number(s)
-        if "multiply" in rule:
-            out = out * float(rule["multiply"])
-        if col.dtype == "int":
-            out = out.where(out.isna() | (out == np.round(out)))
+        s = s.map(lambda v: vmap.get(v, v) if isinstance(v, str) else v).astype("string")
+    nan = s.isin(NAN_WORDS).to_numpy(dtype=bool)
+    if col.dtype not in ("int", "float") and nan.any():
+        s = s.mask(nan)  # "nan" is a blank everywhere but in numbers
+    native = ctx.native if ctx.native is not None and "values" not in rule else None
+    parsed = Parsed(s, pd.Series(None, index=s.index, dtype=object), [])
+    if col.dtype in ("int", "float"):
+        parsed = parse_numbers(
+            s,
+            decimal=ctx.decimal,
+            currency=ctx.currency,
+            native=native,
+            where=ctx.where,
+            rows=ctx.rows,
+        )
     elif col.dtype == "bool":
-        out = parse_bool(s)
-    else:
-        out = parse_date(s, rule.get("date_format"), where)
-        if col.dtype == "date":  # a timestamp in a date column keeps its (UTC) day
-            out = out.dt.normalize()
-    reason = pd.Series(None, index=s.index, dtype=object)
+        parsed = parsed._replace(values=parse_bool(s))
+    elif col.dtype in ("date", "datetime"):
+        parsed = parse_dates(
+            s,
+            rule.get("date_format"),
+            tz=ctx.timezone,
+            native=native,
+            where=ctx.where,
+            rows=ctx.rows,
+        )
+    out = parsed.values
+    reason = parsed.reasons
+    if reason.notna().any():
+        reason = reason.map(lambda r: f"{col.name}: {r}" if isinstance(r, str) else None)
+    if preset is not None:
+        reason = preset.where(preset.notna(), reason)
 
     def flag(mask, texts):
         m = np.asarray(mask, dtype=bool) & reason.isna().to_numpy()
-        values = texts(out[m], s[m]) if callable(texts) else texts
-        reason[m] = np.asarray(values, dtype=object) if callable(texts) else values
+        if m.any():
+            reason[m] = texts(out[m], s[m]) if callable(texts) else texts
 
+    numeric = col.dtype in ("int", "float")
+    if numeric:
+        out = out * float(rule.get("multiply", 1.0))
+        if col.dtype == "int":
+            out = out.where(out.isna() | (out == np.round(out)))
+    if col.dtype == "date":  # a timestamp in a date column keeps its day in the dataset's zone
+        out = out.dt.normalize()
     flag(
         out.isna().to_numpy() & s.notna().to_numpy(),
         lambda o, r: [f"{col.name}: {v!r} is not a {col.dtype}" for v in r],
     )
+    if numeric:
+        out = out * factor if factor is not None else out  # unknown factors have their reason
+        huge = (out.notna() & ~(out.abs() < LIMIT)).to_numpy()
+        flag(
+            huge,
+            lambda o, r: [f"{col.name}: {v!r} is beyond any real amount (over 1e15)" for v in r],
+        )
+        out = out.mask(huge)
     if not col.nullable:
         flag(s.isna().to_numpy(), f"{col.name}: empty")
     if col.allowed is not None:
@@ -139,14 +135,17 @@ def _convert(raw: pd.Series, col: Col, rule: dict, where: str) -> tuple[pd.Serie
             off,
             lambda o, r: [f"{col.name}: {v!r} is not one of {', '.join(col.allowed)}" for v in o],
         )
-    if col.min_value is not None and col.dtype in ("int", "float"):
-        flag(
-            (out < col.min_value).fillna(False).to_numpy(dtype=bool),
-            lambda o, r: [f"{col.name}: {v:g} is below {col.min_value:g}" for v in o],
-        )
-    return out.astype(pandas_dtype(col)) if col.dtype != "int" else out.round().astype(
-        "Int64"
-    ), reason
+    if numeric:
+        for limit, below in ((col.min_value, True), (col.max_value, False)):
+            if limit is not None:
+                bad = (out < limit) if below else (out > limit)
+                word = "below" if below else "above"
+                flag(
+                    bad.fillna(False).to_numpy(dtype=bool),
+                    lambda o, r, w=word, x=limit: [f"{col.name}: {v:g} is {w} {x:g}" for v in o],
+                )
+    values = out.astype(pandas_dtype(col)) if col.dtype != "int" else out.round().astype("Int64")
+    return values, reason, parsed.notes
 
 
 def _flag(mask: pd.Series, text) -> pd.Series:
@@ -175,47 +174,70 @@ def _default_rule(col: Col, out: pd.DataFrame) -> dict:
     return {}
 
 
-def _column(raw: RawTable, header, table: str, column: str) -> pd.Series:
-    if header not in raw.frame.columns:
+def _header(raw: RawTable, wanted, table: str, column: str, fix: str) -> str:
+    """The frame column for a header the mapping names (cleaned as headers are), or a
+    DataError naming the file, the header, its near misses and the mapping line to fix."""
+    header = clean_header(wanted)
+    if header in raw.duplicates:
+        where = ", ".join(f"column {p} {h!r}" for p, h in raw.duplicates[header])
         raise DataError(
-            f"{raw.source}: column {header!r} used by {table}.{column} is not in the file; "
-            f"its columns are {list(raw.frame.columns)}."
+            f"{raw.source}: {len(raw.duplicates[header])} columns are named {header!r} once "
+            f"spaces and full-width letters are cleaned ({where}), and {table}.{column} uses it. "
+            "Rename or remove the extra one in the export so the mapping can tell them apart."
         )
-    return raw.frame[header]
+    if header in raw.frame.columns:
+        return header
+    near = difflib.get_close_matches(header, list(raw.frame.columns), n=3, cutoff=0.5)
+    hint = f" Did you mean {near}?" if near else ""
+    raise DataError(
+        f"{raw.source}: column {wanted!r} for {table}.{column} is not in the file.{hint} "
+        f"Its columns are {list(raw.frame.columns)}; {fix}."
+    )
 
 
-def _condition(when: dict, raw: RawTable, table: str, column: str) -> pd.Series:
+def _condition(when: dict, raw: RawTable, table: str, column: str) -> tuple[pd.Series, str]:
     """``when: {column: Status, in: [Churned]}`` (or ``not_in:``): keep the value only on
     rows that meet it, e.g. a contract end date that is an end only for churned rows."""
-    other = _column(raw, when.get("column"), table, column)
+    header = _header(raw, when.get("column"), table, column, f"fix `when:` of {table}.{column}")
+    other = raw.frame[header]
     if "in" in when:
-        return other.isin([str(v) for v in when["in"]]).fillna(False)
-    if "not_in" in when:
-        return ~other.isin([str(v) for v in when["not_in"]]).fillna(False)
-    raise DataError(f"mapping: `when:` of {table}.{column} needs `in: [...]` or `not_in: [...]`.")
+        return other.isin([str(v) for v in when["in"]]).fillna(False), header
+    return ~other.isin([str(v) for v in when["not_in"]]).fillna(False), header
 
 
-def _factor(spec, raw: RawTable, table: str, column: str) -> tuple[pd.Series, pd.Series]:
+def _factor(specs: list, raw: RawTable, table: str, column: str, ctx: Ctx):
     """``multiply_by:`` a factor per row read from other columns: a number column
     (``{column: Quantity}``) or a lookup (``{column: Interval, values: {month: 12, year: 1}}``),
     or a list of these, multiplied together (ARR = unit price x quantity x intervals a year)."""
-    specs = spec if isinstance(spec, list) else [spec]
     total = pd.Series(1.0, index=raw.frame.index)
     reason = pd.Series(None, index=raw.frame.index, dtype=object)
+    headers = []
     for one in specs:
-        other = _column(raw, one.get("column"), table, column)
+        header = _header(
+            raw, one["column"], table, column, f"fix `multiply_by:` of {table}.{column}"
+        )
+        headers.append(header)
+        other = raw.frame[header]
         if "values" in one:
             factors = {str(k): float(v) for k, v in one["values"].items()}
             factor = other.map(factors.get).astype("float")
-            expected = f"one of {', '.join(factors)}"
+            expected, bad = f"one of {', '.join(factors)}", pd.Series(None, index=other.index)
         else:
-            factor, expected = parse_number(other.astype("string")).astype("float"), "a number"
-        unknown = factor.isna() & other.notna() & reason.isna()
+            where = f"{raw.source}: column {header!r}"
+            parsed = parse_numbers(
+                other.astype("string"), decimal=ctx.decimal, native=raw.native.get(header),
+                where=where, rows=raw.row_numbers,
+            )  # fmt: skip
+            factor, expected, bad = parsed.values, "a number", parsed.reasons
+        unknown = (factor.isna() & other.notna() & reason.isna()).to_numpy()
         reason[unknown] = [
-            f"{column}: {one['column']} {v!r} is not {expected}" for v in other[unknown]
+            f"{column}: {one['column']} {v!r} is not {expected}"
+            if not isinstance(b, str)
+            else f"{column}: {one['column']} {b}"
+            for v, b in zip(other[unknown], bad[unknown], strict=True)
         ]
         total = total * factor
-    return total, reason
+    return total, reason, headers
 
 
 class MappedTable(NamedTuple):
@@ -223,60 +245,94 @@ class MappedTable(NamedTuple):
     rejected: pd.DataFrame  # source_row, reason, then the row's original cells
     headers: dict  # canonical column -> export header (or how it was filled)
     merged_rows: list  # source rows that repeated an earlier row exactly (``distinct: true``)
+    notes: list = []  # what the reading said about this table's columns
 
 
 def apply_table(
-    name: str, raw: RawTable, rules: dict, as_of: pd.Timestamp, *, distinct: bool = False
+    name: str,
+    raw: RawTable,
+    rules: dict,
+    as_of: pd.Timestamp,
+    *,
+    distinct: bool = False,
+    options: dict | None = None,
 ) -> MappedTable:
     """Map one raw export onto a canonical table, giving every unusable row its reasons.
 
     With ``distinct``, rows that repeat an earlier row exactly (after mapping) merge into
-    it, so one flat contract-level export can feed the accounts table."""
+    it, so one flat contract-level export can feed the accounts table. ``options`` holds
+    the table's ``decimal``, ``currency`` and ``timezone`` (a column rule may override the
+    first and the last)."""
     spec = TABLES[name]
+    options = options or {}
     unknown = [c for c in rules if c not in spec.column_names]
     if unknown:
         raise DataError(
             f"{raw.source}: table {name!r} has no column(s) {unknown}; its columns are {spec.column_names}."
         )
     out = pd.DataFrame(index=raw.frame.index)
-    headers = {}
-    reasons = []
+    headers, reasons, notes, used = {}, [], [], set()
     for col in spec.columns:
-        rule = _rule(rules.get(col.name, col.name if col.name in raw.frame.columns else None))
-        if col.name not in rules and col.name not in raw.frame.columns and not col.nullable:
+        present = clean_header(col.name) in raw.frame.columns  # a clash is named below
+        rule = _rule(rules.get(col.name, col.name if present else None))
+        if col.name not in rules and not present and not col.nullable:
             rule = _default_rule(col, out)
+        fix = f"fix `{col.name}:` under `tables: {name}: columns:` in the mapping"
+        header = None
         if "value" in rule:
             source = pd.Series(str(rule["value"]), index=raw.frame.index, dtype="string")
         elif "from_segment" in rule:
             source = out["segment"].map(TOUCH_BY_SEGMENT).astype("string")
-        elif rule.get("column") in raw.frame.columns:
-            source = raw.frame[rule["column"]]
         elif rule.get("column") is None and col.nullable:
             source = pd.Series(pd.NA, index=raw.frame.index, dtype="string")
         else:
-            wanted = rule.get("column") or col.name
-            near = difflib.get_close_matches(str(wanted), list(raw.frame.columns), n=3, cutoff=0.5)
-            hint = f" Did you mean {near}?" if near else ""
-            raise DataError(
-                f"{raw.source}: column {wanted!r} for {name}.{col.name} is not in the file.{hint} "
-                f"Its columns are {list(raw.frame.columns)}; fix `{col.name}:` under `tables: {name}:` in the mapping."
-            )
+            header = _header(raw, rule.get("column") or col.name, name, col.name, fix)
+            source = raw.frame[header]
+            used.add(header)
         if "when" in rule:
-            source = source.where(_condition(rule["when"], raw, name, col.name))
+            keep, other = _condition(rule["when"], raw, name, col.name)
+            source = source.where(keep)
+            used.add(other)
         headers[col.name] = (
             rule.get("column") or rule.get("_label") or ("(constant)" if "value" in rule else None)
         )
-        where = f"{raw.source}: column {rule.get('column', col.name)!r}"
-        values, why = _convert(source, col, rule, where)
+        ctx = Ctx(
+            f"{raw.source}: column {rule.get('column', col.name)!r}",
+            raw.row_numbers,
+            rule.get("decimal", options.get("decimal")),
+            options.get("currency"),
+            rule.get("timezone", options.get("timezone")),
+            raw.native.get(header) if header else None,
+        )
+        factor = None
         if "multiply_by" in rule:
-            factor, bad_factor = _factor(rule["multiply_by"], raw, name, col.name)
-            values = values * factor
+            factor, bad_factor, others = _factor(rule["multiply_by"], raw, name, col.name, ctx)
             reasons.append(bad_factor)
+            used.update(others)
+        preset = None
+        if header in raw.issues:
+            preset = raw.issues[header].map(
+                lambda r, c=col.name: f"{c}: {r}" if isinstance(r, str) else None
+            )
+            preset = preset.where(source.notna().to_numpy())  # `when:` may leave a cell out
+        values, why, said = _convert(source, col, rule, ctx, factor, preset)
+        notes += said
         if "from_segment" in rule:
             why[:] = None  # a row without a usable segment is rejected for the segment already
         out[col.name] = values
         reasons.append(why)
-    why = pd.concat(reasons, axis=1)
+    for header in sorted(set(raw.issues) - used):
+        mask = raw.issues[header].notna()
+        if not mask.any():
+            continue
+        first = raw.issues[header][mask].iloc[0]
+        notes.append(
+            f"column {header!r} (not used by {name}) has {int(mask.sum())} problem cell(s) "
+            f"(rows {example_rows(raw.row_numbers, mask)}), e.g. {first}"
+        )
+    if raw.row_issues is not None:
+        reasons.append(raw.row_issues.map(lambda r: f"row: {r}" if isinstance(r, str) else None))
+    why = pd.concat(reasons, axis=1, ignore_index=True)
     for c in spec.columns:
         if c.dtype in ("date", "datetime") and c.name != "renewal_date":
             late = out[c.name] > as_of + pd.Timedelta(days=1)
@@ -292,7 +348,12 @@ def apply_table(
             out["end_date"].notna() & (out["end_date"] < out["start_date"]),
             "end_date is before start_date",
         )
-    reason = why.apply(lambda r: "; ".join(x for x in r if isinstance(x, str)), axis=1)
+    reason = pd.Series("", index=out.index, dtype=object)
+    for c in why.columns[why.notna().any().to_numpy()]:  # only columns with a reason
+        text, has = why[c], why[c].notna().to_numpy()
+        first = has & (reason == "").to_numpy()
+        reason[first] = text[first]
+        reason[has & ~first] = reason[has & ~first] + "; " + text[has & ~first]
     merged = np.zeros(len(out), dtype=bool)
     if spec.key:
         keys = list(spec.key)
@@ -308,7 +369,7 @@ def apply_table(
             " key with different values" if distinct else ""
         )
         reason = reason.where(~dup, text)
-    bad = reason != ""
+    bad = (reason != "").to_numpy()
     rejected = raw.frame[bad].copy()
     rejected.insert(0, "reason", reason[bad])
     rejected.insert(0, "source_row", raw.row_numbers[bad].to_numpy())
@@ -317,4 +378,5 @@ def apply_table(
         rejected.reset_index(drop=True),
         headers,
         raw.row_numbers[merged].tolist(),
+        notes,
     )
