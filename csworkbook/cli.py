@@ -52,18 +52,39 @@ def _info(args) -> int:
     return 0
 
 
+def _plausibility(ds) -> None:
+    """Headline figures to compare with the export's own, and what looks implausible."""
+    from .retention import plausibility
+
+    print("\nfigures to compare with the export's own:")
+    for r in plausibility.overview(ds).itertuples(index=False):
+        shown = "n/a" if pd.isna(r.value) else r.value
+        if isinstance(r.value, float) and not pd.isna(r.value):
+            shown = f"{r.value:.1%}"
+        print(f"  {r.figure}: {shown}")
+    found = plausibility.check(ds)
+    if found.empty:
+        print("plausibility: nothing implausible found")
+        return
+    print(f"plausibility: {len(found)} warning(s)")
+    for w in found.itertuples(index=False):
+        print(f"  ! {w.check}: {w.finding}\n    likely cause: {w.likely_cause}\n    fix: {w.fix}")
+
+
 def _validate(args) -> int:
     from .loading import load
 
     if args.mapping is None:
         if args.path is None:
             raise ValueError("give a dataset folder, or --mapping FILE for exports")
-        load(args.path)  # raises DataError with the full report when anything is wrong
+        ds = load(args.path)  # raises DataError with the full report when anything is wrong
         print(f"{args.path}: every table matches the data contract")
+        _plausibility(ds)
         return 0
     ds = load(args.path, mapping=args.mapping, mode="lenient", as_of=args.as_of)
     report = ds.load_report
     print(report)
+    _plausibility(ds)
     can = ds.capabilities()
     print("\nanalyses these tables support:")
     for analysis, r in can.iterrows():
@@ -93,10 +114,17 @@ def _validate(args) -> int:
 def _mapping_init(args) -> int:
     from .exports.draft import draft_mapping
 
+    if args.sheet and args.export.is_dir():
+        raise ValueError("--sheet names a sheet of one Excel file, not of a folder")
     text = draft_mapping(args.export, sheet=args.sheet)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
-        print(f"wrote a draft mapping to {args.out}; complete the lines marked TODO")
+        todo = sum("TODO" in line.split("#")[0] for line in text.splitlines())
+        print(
+            f"wrote a draft mapping to {args.out}; "
+            + (f"complete the {todo} line(s) marked TODO" if todo else "check every line")
+            + f", then: csworkbook validate {args.export} --mapping {args.out}"
+        )
     else:
         print(text)
     return 0
@@ -227,9 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
     mi = msub.add_parser(
         "init",
         help="draft a mapping from an export's headers",
-        description="draft a mapping from an export's headers and contents",
+        description="draft a mapping from an export's headers and contents; for a folder, "
+        "one mapping with a table for every file in it",
     )
-    mi.add_argument("export", type=Path, help="the export file (CSV, TSV, Excel or Parquet)")
+    mi.add_argument(
+        "export",
+        type=Path,
+        help="the export file (CSV, TSV, Excel or Parquet), or a folder of them",
+    )
     mi.add_argument("--sheet", help="Excel sheet name")
     mi.add_argument("--out", type=Path, help="write the draft here instead of printing it")
     mi.set_defaults(func=_mapping_init)

@@ -86,9 +86,20 @@ def mrr_bridge(data: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
 def cohort_heatmap(
     data: pd.DataFrame, *, ax: plt.Axes | None = None, max_age: int = 24
 ) -> plt.Axes:
-    """Heatmap of a :func:`csworkbook.retention.cohorts.cohort_matrix` (its ``size`` column is dropped)."""
+    """Heatmap of a :func:`csworkbook.retention.cohorts.cohort_matrix` (its ``size`` column is
+    dropped), ages 0 to ``max_age`` or as many as the data has.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"size": [10, 12], 0: [1.0, 1.0], 1: [0.9, None]},
+    ...                  index=pd.to_datetime(["2024-01-01", "2024-02-01"]))
+    >>> cohort_heatmap(m, max_age=24).get_xlabel()
+    'months since start'
+    >>> plt.close("all")
+    """
     ax = ax or plt.gca()
-    m = data.drop(columns="size", errors="ignore").loc[:, :max_age]
+    m = data.drop(columns="size", errors="ignore")
+    m = m[[c for c in m.columns if c <= max_age]]  # labels, not positions: 24 may be absent
     m.index = m.index.strftime("%Y-%m")
     sns.heatmap(
         m,

@@ -75,3 +75,26 @@ def test_rate_by_category_flags_small_groups():
     assert r.loc["x", "rate"] == pytest.approx(0.2) and not r.loc["x", "too_small"]
     assert r.loc["y", "too_small"]
     assert (r["low"] <= r["rate"]).all() and (r["rate"] <= r["high"]).all()
+
+
+def test_logo_cohorts_of_units_without_revenue():
+    m = _m([("k1", "a", "2024-01-01", 0.0), ("k1", "a", "2024-02-01", 0.0),
+            ("k2", "b", "2024-01-01", 0.0)])  # fmt: skip
+    logo = cohort_matrix(m, kind="logo", min_size=1)
+    assert logo.loc["2024-01-01", [0, 1]].tolist() == [1.0, 0.5]
+
+
+def test_cohort_heatmap_with_fewer_months_than_max_age():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from csworkbook import viz
+
+    months = pd.date_range("2024-01-01", periods=24, freq="MS")  # ages 0..23: no column 24
+    m = _m([(f"k{i}", f"a{i}", d, 10.0) for i in range(12) for d in months])
+    logo = cohort_matrix(m, kind="logo", min_size=1)
+    ax = viz.cohort_heatmap(logo, max_age=24)  # was TypeError: cannot do slice indexing
+    assert len(ax.get_xticklabels()) > 0
+    plt.close("all")

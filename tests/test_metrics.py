@@ -176,3 +176,24 @@ def test_grr_in_unit_interval_and_below_nrr(rows):
     r = revenue_retention(m, "2024-01", "2025-01").iloc[0]
     assert 0 <= r["grr"] <= 1 + 1e-12
     assert r["nrr"] >= r["grr"] - 1e-12
+
+
+def test_an_empty_cohort_is_a_row_of_nothing_not_an_error():
+    m = _mrr([("c", "a", "2025-01-01", 100.0), ("c", "a", "2025-02-01", 100.0)])
+    k = pd.DataFrame({"contract_id": ["c"], "department": ["ops"]})
+    out = revenue_retention(m, "2024-01", "2025-01")  # nobody paid in the start month
+    assert out.loc["all", "units"] == 0 and np.isnan(out.loc["all", "grr"])
+    by = churn_by_unit(m, k, "2024-01", "2025-01")  # was an IndexError
+    assert by["units"].tolist() == [0, 0, 0]
+
+
+def test_zero_arr_counts_logo_churn_and_leaves_revenue_undefined():
+    rows = [(f"c{i}", f"a{i}", "2024-01-01", 0.0) for i in range(4)]
+    rows += [(f"c{i}", f"a{i}", "2025-01-01", 0.0) for i in range(3)]  # a3 left
+    m = _mrr(rows)
+    t = revenue_retention(m, "2024-01", "2025-01").loc["all"]
+    assert t["units"] == 4 and t["logo_churn"] == 0.25
+    assert np.isnan(t["grr"]) and np.isnan(t["nrr"])
+    # a paying unit is still judged by its revenue: MRR 0 rows after paying are churn
+    paid = _mrr([("p", "x", "2024-01-01", 50.0), ("p", "x", "2025-01-01", 0.0)])
+    assert revenue_retention(paid, "2024-01", "2025-01").loc["all", "logo_churn"] == 1.0

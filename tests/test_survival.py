@@ -86,3 +86,29 @@ def test_km_is_non_increasing_within_unit_interval(pairs):
     s = kaplan_meier(t, e)["survival"].to_numpy()
     assert (np.diff(s) <= 1e-12).all() and (s >= 0).all() and (s <= 1).all()
     assert 0 <= rmst(kaplan_meier(t, e), 12) <= 12
+
+
+def test_units_without_revenue_are_measured_by_their_months_of_service():
+    # ARR 0 everywhere (an export without amounts): a unit is a customer while it has rows
+    months = pd.date_range("2024-01-01", periods=6, freq="MS")
+    rows = [("k1", "a", m, 0.0) for m in months]  # still there in the last month
+    rows += [("k2", "b", m, 0.0) for m in months[:3]]  # gone after three months
+    m = pd.DataFrame(rows, columns=["contract_id", "account_id", "month", "mrr"])
+    lt = lifetimes(m).set_index("unit")
+    assert lt.loc["a", ["months", "churned"]].tolist() == [6.0, False]
+    assert lt.loc["b", ["months", "churned"]].tolist() == [3.0, True]
+    km = kaplan_meier(lt["months"], lt["churned"])
+    assert km["survival"].iloc[-1] == 0.5  # not 100% churn
+
+
+def test_zero_arr_fixture_survives_like_its_flag():
+    import csworkbook
+
+    from .conftest import ROOT
+
+    fx = ROOT / "tests" / "fixtures" / "exports" / "card"
+    ds = csworkbook.load(fx, mapping=fx / "mapping.yaml")
+    lt = lifetimes(ds.mrr_monthly)
+    flag = pd.read_csv(fx / "card_attrition.csv", dtype=str)["Attrition_Flag"]
+    assert lt["churned"].sum() == (flag == "Attrited Customer").sum()
+    assert 0.3 < kaplan_meier(lt["months"], lt["churned"])["survival"].iloc[-1] < 1

@@ -257,7 +257,13 @@ TABLES: dict[str, Table] = {
                 Col("opened_at", "datetime", "When the ticket was opened."),
                 Col("closed_at", "datetime", "When it was closed; empty if open.", nullable=True),
                 Col("priority", "string", "Priority.", allowed=TICKET_PRIORITIES),
-                Col("category", "string", "Category.", allowed=TICKET_CATEGORIES),
+                Col(
+                    "category",
+                    "string",
+                    "Category; empty when the help desk does not categorise tickets.",
+                    nullable=True,
+                    allowed=TICKET_CATEGORIES,
+                ),
                 Col(
                     "csat",
                     "float",

@@ -49,12 +49,14 @@ class Checker:
     def __init__(self, name: str, lines: dict, raw: dict):
         self.name, self.lines, self.raw = name, lines, raw
         self.problems: list[tuple[int | None, str, str]] = []
+        self.paths: list[tuple] = []  # the key path of each problem
 
     def bad(self, path, text: str) -> None:
         line = next(
             (self.lines[path[:i]] for i in range(len(path), -1, -1) if path[:i] in self.lines), None
         )
         self.problems.append((line, dotted(path), text))
+        self.paths.append(tuple(path))
 
     def raise_if_any(self) -> None:
         if not self.problems:

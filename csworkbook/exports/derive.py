@@ -41,8 +41,13 @@ DERIVABLE = {
 def mrr_from_contracts(contracts: pd.DataFrame, as_of) -> pd.DataFrame:
     """Monthly recurring revenue per contract, flat at ``arr / 12``.
 
-    A contract is billed for every month whose first day falls before its ``end_date``
-    (through the month of ``as_of`` while active), starting with the month it starts in.
+    A contract is billed for every month whose first day falls before its ``end_date`` (the
+    day service ended), starting with the month it starts in, as the synthetic worlds bill.
+    **The month of** ``as_of`` **is the state at** ``as_of``: only contracts still running
+    at ``as_of`` (no end date, or one after it) are billed in it. A churn dated on ``as_of``
+    or earlier in its month (exports without dates record "left within the last month" as
+    ``as_of``) therefore counts as churn in the year to ``as_of``: there is no later month
+    in which its absence could show.
     Without price history, expansion and contraction inside a contract are invisible; a
     customer's upsell shows only when it arrives as a separate contract.
 
@@ -52,14 +57,20 @@ def mrr_from_contracts(contracts: pd.DataFrame, as_of) -> pd.DataFrame:
     ...     "start_date": pd.to_datetime(["2025-01-15"]), "end_date": pd.to_datetime(["2025-04-01"])})
     >>> mrr_from_contracts(k, "2025-12-31")["mrr"].tolist()
     [100.0, 100.0, 100.0]
+    >>> k["end_date"] = pd.to_datetime(["2025-12-31"])   # churned on as_of: December unbilled
+    >>> mrr_from_contracts(k, "2025-12-31")["month"].dt.month.tolist()[-1]
+    11
     """
     as_of = pd.Timestamp(as_of)
     if contracts.empty:
         return _empty(MRR_COLUMNS)
     first = contracts["start_date"].dt.to_period("M")
     # the month of the last day served; an end on the 1st serves nothing that month
-    last_day = contracts["end_date"].fillna(as_of + pd.Timedelta(days=1)) - pd.Timedelta(days=1)
-    last = last_day.dt.to_period("M").where(last_day <= as_of, pd.Period(as_of, "M"))
+    end = contracts["end_date"]
+    last = (end - pd.Timedelta(days=1)).dt.to_period("M")
+    running = end.isna() | (end > as_of)  # running at as_of: billed through the month of as_of
+    month = pd.Period(as_of, "M")
+    last = last.where(~running, month).where(running | (last < month), month - 1)
     n = (last - first).map(lambda d: d.n if pd.notna(d) else -1).astype(int) + 1
     n = np.clip(n.to_numpy(), 0, None)
     rows, offset = _spread(n)

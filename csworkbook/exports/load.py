@@ -2,7 +2,7 @@
 
 ``strict`` mode stops with the report when any row cannot be used; ``lenient`` mode keeps
 the good rows and hands back the rest with their reasons. Either way, for every table,
-rows read = rows accepted + rows rejected.
+rows read = rows accepted + merged + left out by ``where:`` + rejected.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
@@ -17,8 +18,10 @@ from ..data.errors import DataError
 from ..data.schema import TABLES
 from ..data.validate import validate
 from .derive import DERIVABLE, mrr_from_contracts, usage_from_events
-from .mapping import apply_table, read_mapping
+from .mapping import apply_table, cells, read_mapping
 from .read import read_export
+from .shapes import SHAPES, apply_churn_events, replace_by_next
+from .sources import condition
 
 
 @dataclass
@@ -78,9 +81,11 @@ class LoadReport:
     def __str__(self) -> str:
         lines = []
         for r in self.accounting.itertuples(index=False):
+            left = getattr(r, "filtered", 0)
             lines.append(
                 f"{r.table} from {r.source}: {r.rows_read} rows read = {r.accepted} accepted"
                 + (f" + {r.merged} merged" if r.merged else "")
+                + (f" + {left} left out (where:)" if left else "")
                 + f" + {r.rejected} rejected"
             )
         for table, said in self.notes.items():
@@ -109,6 +114,13 @@ FIXES = {
     "beyond any real amount": "check the amount: a misplaced exponent or a wrong unit?",
     "has no day": 'state what the partial date means with `date_format:` (e.g. "%Y-%m")',
     "spreadsheet day number": "format the column as a date in the spreadsheet before exporting",
+    "is not a whole number of": "correct the tenure: whole months (or days, as `unit:` says) "
+    "from 0",
+    "is not a number of": "correct the tenure, or say what the spelling means with `values:`",
+    "matches rows of": "make the key unique in the looked-up file, or look up another column",
+    "is not in": "add the missing row to the looked-up file, or correct the key",
+    "no contract of account": "check the churn date, or map the account's contracts (an event "
+    "ends the contracts running on its date)",
 }
 
 
@@ -137,26 +149,27 @@ def _fix(kind: str) -> str:
     return "correct these rows"
 
 
+def _reject(name, bad, reasons, tables, rejected, sources) -> None:
+    """Move accepted rows of a table (``bad``, a boolean array) to its rejected rows."""
+    df = tables[name]
+    moved = sources[name].loc[df.index[bad]].copy()
+    moved.insert(0, "reason", list(reasons))
+    rejected[name] = pd.concat([rejected[name], moved.reset_index(drop=True)], ignore_index=True)
+    tables[name] = df[~bad]
+
+
 def _orphans(tables: dict[str, pd.DataFrame], rejected: dict[str, pd.DataFrame], sources) -> None:
     """Move rows whose parent key is missing into the rejected rows, with the reason."""
     for name in list(tables):
-        for column, target in TABLES[name].references.items():
+        for column, target in {**TABLES, **SHAPES}[name].references.items():
             df = tables[name]
             parent, parent_col = target.split(".")
             if parent not in tables or column not in df:
                 continue
-            bad = df[column].notna() & ~df[column].isin(tables[parent][parent_col])
+            bad = (df[column].notna() & ~df[column].isin(tables[parent][parent_col])).to_numpy()
             if bad.any():
-                moved = sources[name].loc[df.index[bad]].copy()
-                moved.insert(
-                    0,
-                    "reason",
-                    [f"{column}: {v!r} has no row in {parent}" for v in df.loc[bad, column]],
-                )
-                rejected[name] = pd.concat(
-                    [rejected[name], moved.reset_index(drop=True)], ignore_index=True
-                )
-                tables[name] = df[~bad]
+                why = [f"{column}: {v!r} has no row in {parent}" for v in df.loc[bad, column]]
+                _reject(name, bad, why, tables, rejected, sources)
 
 
 def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Dataset:
@@ -207,20 +220,27 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
             raise DataError(
                 f"{spec['_name']}: table {name!r} needs `file:` (the export it comes from)."
             )
-        sheet = tspec.get("sheet", spec.get("sheet"))
-        key = (str(path), sheet)
-        if key not in cache:
-            cache[key] = read_export(
-                path,
-                sheet=sheet,
-                encoding=tspec.get("encoding", spec.get("encoding")),
-                delimiter=tspec.get("delimiter", spec.get("delimiter")),
-            )
-        raw = cache[key]
+
+        def read(path, sheet, tspec=tspec):
+            key = (str(path), sheet)
+            if key not in cache:
+                cache[key] = read_export(
+                    path,
+                    sheet=sheet,
+                    encoding=tspec.get("encoding", spec.get("encoding")),
+                    delimiter=tspec.get("delimiter", spec.get("delimiter")),
+                )
+            return cache[key]
+
+        raw = read(path, tspec.get("sheet", spec.get("sheet")))
+        filtered, said = 0, []
+        if tspec.get("where"):
+            raw, filtered, said = _where(raw, tspec["where"], name)
         options = {
             "decimal": tspec.get("decimal", spec.get("decimal")),
             "timezone": tspec.get("timezone", spec.get("timezone")),
             "currency": spec.get("currency"),
+            "lookup": lambda one, base=base: read(base / one["file"], one.get("sheet")),
         }
         mapped = apply_table(
             name,
@@ -229,6 +249,7 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
             as_of,
             distinct=bool(tspec.get("distinct")),
             options=options,
+            table=SHAPES.get(name),
         )
         tables[name], rejected[name], headers[name] = (
             mapped.accepted,
@@ -237,6 +258,7 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
         )
         notes[name] = (
             list(raw.notes)
+            + said
             + [f"{col} {how}" for col, how in mapped.headers.items() if how and how.startswith("(")]
             + list(mapped.notes)
         )
@@ -247,24 +269,28 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
             )
         # keep the source row and cells of accepted rows, for orphans found later
         keep = ~raw.row_numbers.isin(set(rejected[name]["source_row"]) | set(mapped.merged_rows))
-        sources[name] = raw.frame.loc[keep.to_numpy()].reset_index(drop=True)
+        sources[name] = cells(raw.frame.loc[keep.to_numpy()]).reset_index(drop=True)
         sources[name].insert(0, "source_row", raw.row_numbers[keep].to_numpy())
         acct.append(
             {
                 "table": name,
                 "source": raw.source,
-                "rows_read": len(raw.frame),
+                "rows_read": len(raw.frame) + filtered,
                 "merged": len(mapped.merged_rows),
+                "filtered": filtered,
             }
         )
     _orphans(tables, rejected, sources)
+    _shapes(spec, tables, rejected, sources, notes)
     accounting = pd.DataFrame(acct)
     accounting["accepted"] = [len(tables[t]) for t in accounting["table"]]
     accounting["rejected"] = [len(rejected[t]) for t in accounting["table"]]
-    accounting = accounting[["table", "source", "rows_read", "accepted", "merged", "rejected"]]
-    balance = accounting["accepted"] + accounting["merged"] + accounting["rejected"]
+    columns = ["table", "source", "rows_read", "accepted", "merged", "rejected"]
+    if any((t or {}).get("where") for t in spec["tables"].values()):
+        columns.insert(-1, "filtered")  # rows left out by `where:`
+    balance = accounting[["accepted", "merged", "filtered", "rejected"]].sum(axis=1)
     assert (accounting["rows_read"] == balance).all(), "a row was lost: please report this bug"
-    report = LoadReport(accounting, rejected, notes, headers)
+    report = LoadReport(accounting[columns], rejected, notes, headers)
     missing = [n for n, t in TABLES.items() if t.required and n not in tables]
     if missing:
         raise DataError(
@@ -274,7 +300,7 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
         raise DataError(
             f"{spec['_name']}: some rows cannot be used (strict mode):\n{report}", report
         )
-    tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
+    tables = {k: v.reset_index(drop=True) for k, v in tables.items() if k not in SHAPES}
     for name in spec.get("derive") or []:
         tables[name] = _derive(name, tables, as_of, spec)
         report.notes.setdefault(name, []).append(
@@ -288,6 +314,44 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
     ds = Dataset(tables=tables, as_of=as_of, meta=meta)
     ds.load_report = report
     return ds
+
+
+def _where(raw, conditions: list, name: str):
+    """``where:``: the rows meeting every condition, how many were left out, and a note."""
+    keep = np.ones(len(raw.frame), dtype=bool)
+    for cond in conditions:
+        keep &= condition(cond, raw, name, "where")[0]
+    said = [
+        f"where: {int(keep.sum())} of {len(keep)} row(s) kept ("
+        + "; ".join(
+            f"{c['column']} {'in' if 'in' in c else 'not in'} {c.get('in', c.get('not_in'))}"
+            for c in conditions
+        )
+        + f"); {int((~keep).sum())} left out"
+    ]
+    return raw.subset(keep), int((~keep).sum()), said
+
+
+def _shapes(spec: dict, tables: dict, rejected: dict, sources: dict, notes: dict) -> None:
+    """Subscriptions replaced by the next one, then churn events ending contracts."""
+    if (spec["tables"].get("contracts") or {}).get("replaced_by_next") and "contracts" in tables:
+        tables["contracts"], n = replace_by_next(tables["contracts"])
+        notes["contracts"].append(
+            f"replaced_by_next: {n} contract(s) end when the account's next one starts"
+        )
+    if "churn_events" not in tables:
+        return
+    if "contracts" not in tables:
+        raise DataError(f"{spec['_name']}: churn_events need the contracts table mapped.")
+    events = tables["churn_events"]
+    done = apply_churn_events(events, tables["contracts"])
+    bad = done.reasons.notna().to_numpy()
+    if bad.any():
+        _reject("churn_events", bad, done.reasons[bad], tables, rejected, sources)
+    tables["contracts"] = done.contracts.set_index(tables["contracts"].index)
+    tables["renewals"] = done.renewals
+    notes["churn_events"] += done.notes
+    notes.setdefault("renewals", []).append("made from churn_events")
 
 
 def _derive(name: str, tables: dict, as_of, spec: dict) -> pd.DataFrame:

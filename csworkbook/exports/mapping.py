@@ -30,18 +30,27 @@ order or decimal convention, unreadable file) raise :class:`~csworkbook.data.err
 
 from __future__ import annotations
 
-import difflib
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ..data.errors import DataError
-from ..data.schema import TABLES, Col, pandas_dtype
+from ..data.schema import TABLES, Col, Table, pandas_dtype
 from .mapfile import read_mapping  # noqa: F401  (the mapping API lives here too)
 from .numbers import Parsed, example_rows, parse_numbers
 from .parse import parse_bool, parse_dates
 from .read import NAN_WORDS, RawTable, clean_header
+from .sources import (
+    TOUCH_BY_SEGMENT,
+    blanks_and_values,
+    condition,
+    header_of,
+    looked_up,
+    none,
+    optional,
+    tenure_dates,
+)  # fmt: skip
 
 # Beyond this no amount, count or duration in a CS dataset is real (1e308 ARR, a shifted
 # exponent): the row is rejected rather than carried into every sum.
@@ -67,14 +76,11 @@ def _convert(raw: pd.Series, col: Col, rule: dict, ctx: Ctx, factor=None, preset
     """Parse one column; returns (values, reason per row or None, notes). ``preset`` holds
     reasons known before parsing (a control character in the cell): they are the row's
     reason for this column, rather than a follow-on "is not a float"."""
-    s = raw.astype("string")
-    if "values" in rule:
-        vmap = {clean: v for k, v in rule["values"].items() for clean in (str(k), str(k).strip())}
-        s = s.map(lambda v: vmap.get(v, v) if isinstance(v, str) else v).astype("string")
+    s = raw.astype("string")  # spellings already mapped (sources.blanks_and_values)
     nan = s.isin(NAN_WORDS).to_numpy(dtype=bool)
     if col.dtype not in ("int", "float") and nan.any():
         s = s.mask(nan)  # "nan" is a blank everywhere but in numbers
-    native = ctx.native if ctx.native is not None and "values" not in rule else None
+    native = ctx.native
     parsed = Parsed(s, pd.Series(None, index=s.index, dtype=object), [])
     if col.dtype in ("int", "float"):
         parsed = parse_numbers(
@@ -155,10 +161,6 @@ def _flag(mask: pd.Series, text) -> pd.Series:
     return out
 
 
-# Touch model usually follows the segment when an export does not carry it.
-TOUCH_BY_SEGMENT = {"enterprise": "high", "mid_market": "low", "smb": "tech"}
-
-
 def _default_rule(col: Col, out: pd.DataFrame) -> dict:
     """What fills a required column that neither the mapping nor the export has.
 
@@ -174,37 +176,6 @@ def _default_rule(col: Col, out: pd.DataFrame) -> dict:
     return {}
 
 
-def _header(raw: RawTable, wanted, table: str, column: str, fix: str) -> str:
-    """The frame column for a header the mapping names (cleaned as headers are), or a
-    DataError naming the file, the header, its near misses and the mapping line to fix."""
-    header = clean_header(wanted)
-    if header in raw.duplicates:
-        where = ", ".join(f"column {p} {h!r}" for p, h in raw.duplicates[header])
-        raise DataError(
-            f"{raw.source}: {len(raw.duplicates[header])} columns are named {header!r} once "
-            f"spaces and full-width letters are cleaned ({where}), and {table}.{column} uses it. "
-            "Rename or remove the extra one in the export so the mapping can tell them apart."
-        )
-    if header in raw.frame.columns:
-        return header
-    near = difflib.get_close_matches(header, list(raw.frame.columns), n=3, cutoff=0.5)
-    hint = f" Did you mean {near}?" if near else ""
-    raise DataError(
-        f"{raw.source}: column {wanted!r} for {table}.{column} is not in the file.{hint} "
-        f"Its columns are {list(raw.frame.columns)}; {fix}."
-    )
-
-
-def _condition(when: dict, raw: RawTable, table: str, column: str) -> tuple[pd.Series, str]:
-    """``when: {column: Status, in: [Churned]}`` (or ``not_in:``): keep the value only on
-    rows that meet it, e.g. a contract end date that is an end only for churned rows."""
-    header = _header(raw, when.get("column"), table, column, f"fix `when:` of {table}.{column}")
-    other = raw.frame[header]
-    if "in" in when:
-        return other.isin([str(v) for v in when["in"]]).fillna(False), header
-    return ~other.isin([str(v) for v in when["not_in"]]).fillna(False), header
-
-
 def _factor(specs: list, raw: RawTable, table: str, column: str, ctx: Ctx):
     """``multiply_by:`` a factor per row read from other columns: a number column
     (``{column: Quantity}``) or a lookup (``{column: Interval, values: {month: 12, year: 1}}``),
@@ -213,7 +184,7 @@ def _factor(specs: list, raw: RawTable, table: str, column: str, ctx: Ctx):
     reason = pd.Series(None, index=raw.frame.index, dtype=object)
     headers = []
     for one in specs:
-        header = _header(
+        header = header_of(
             raw, one["column"], table, column, f"fix `multiply_by:` of {table}.{column}"
         )
         headers.append(header)
@@ -240,12 +211,60 @@ def _factor(specs: list, raw: RawTable, table: str, column: str, ctx: Ctx):
     return total, reason, headers
 
 
+def cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """An export's cells beside ``source_row`` and ``reason``: a header of the same name is
+    kept as ``reason (export)``."""
+    taken = {"source_row", "reason"}
+    return frame.rename(columns={c: f"{c} (export)" for c in frame.columns if c in taken})
+
+
 class MappedTable(NamedTuple):
     accepted: pd.DataFrame
     rejected: pd.DataFrame  # source_row, reason, then the row's original cells
     headers: dict  # canonical column -> export header (or how it was filled)
     merged_rows: list  # source rows that repeated an earlier row exactly (``distinct: true``)
     notes: list = []  # what the reading said about this table's columns
+
+
+def _cells(col: Col, rule: dict, raw: RawTable, out: pd.DataFrame, name: str, as_of, ctx_opts):
+    """The text of one canonical column before parsing, with reasons known beforehand, the
+    export header it reads (if one) and every header the rule used."""
+    index = raw.frame.index
+    fix = f"fix `{col.name}:` under `tables: {name}: columns:` in the mapping"
+    header, used, early = None, set(), none(index)
+    if "value" in rule:
+        value = str(rule["value"])
+        if value == "as_of" and col.dtype in ("date", "datetime"):
+            value = as_of.strftime("%Y-%m-%d")
+        text = pd.Series(value, index=index, dtype="string")
+    elif "from_segment" in rule:
+        text = out["segment"].map(TOUCH_BY_SEGMENT).astype("string")
+    elif "before_as_of" in rule:
+        tenure = header_of(raw, rule["before_as_of"], name, col.name, fix)
+        used.add(tenure)
+        text, early = tenure_dates(
+            raw, tenure, rule["unit"], as_of, col.name, rule.get("decimal", ctx_opts["decimal"])
+        )
+    elif rule.get("column") is None and col.nullable:
+        text = pd.Series(pd.NA, index=index, dtype="string")
+    else:
+        header = header_of(raw, rule.get("column") or col.name, name, col.name, fix)
+        used.add(header)
+        text = raw.frame[header]
+        if "lookup" in rule:
+            other = ctx_opts["lookup"](rule["lookup"])
+            text, early = looked_up(raw, header, rule["lookup"], other, name, col.name)
+    text = blanks_and_values(text, rule, raw.blanked.get(header) if header else None)
+    if "when" in rule:
+        keep, other = condition(rule["when"], raw, name, col.name)
+        text = text.where(keep)
+        used.add(other)
+    if header in raw.issues:  # a control character is the row's reason for this column
+        issue = raw.issues[header].map(
+            lambda r, c=col.name: f"{c}: {r}" if isinstance(r, str) else None
+        )
+        early = issue.where(text.notna().to_numpy()).fillna(early)  # `when:` may leave it out
+    return text, early, header, used
 
 
 def apply_table(
@@ -256,15 +275,18 @@ def apply_table(
     *,
     distinct: bool = False,
     options: dict | None = None,
+    table: Table | None = None,
 ) -> MappedTable:
     """Map one raw export onto a canonical table, giving every unusable row its reasons.
 
     With ``distinct``, rows that repeat an earlier row exactly (after mapping) merge into
     it, so one flat contract-level export can feed the accounts table. ``options`` holds
     the table's ``decimal``, ``currency`` and ``timezone`` (a column rule may override the
-    first and the last)."""
-    spec = TABLES[name]
-    options = options or {}
+    first and the last) and ``lookup``, which reads another file of the export for
+    ``lookup:`` rules. ``table`` is the table's spec when it is an export shape rather than
+    a canonical table (:data:`~csworkbook.exports.shapes.SHAPES`)."""
+    spec = table or TABLES[name]
+    options = {"decimal": None, "lookup": None, **(options or {})}
     unknown = [c for c in rules if c not in spec.column_names]
     if unknown:
         raise DataError(
@@ -277,24 +299,15 @@ def apply_table(
         rule = _rule(rules.get(col.name, col.name if present else None))
         if col.name not in rules and not present and not col.nullable:
             rule = _default_rule(col, out)
-        fix = f"fix `{col.name}:` under `tables: {name}: columns:` in the mapping"
-        header = None
-        if "value" in rule:
-            source = pd.Series(str(rule["value"]), index=raw.frame.index, dtype="string")
-        elif "from_segment" in rule:
-            source = out["segment"].map(TOUCH_BY_SEGMENT).astype("string")
-        elif rule.get("column") is None and col.nullable:
-            source = pd.Series(pd.NA, index=raw.frame.index, dtype="string")
-        else:
-            header = _header(raw, rule.get("column") or col.name, name, col.name, fix)
-            source = raw.frame[header]
-            used.add(header)
-        if "when" in rule:
-            keep, other = _condition(rule["when"], raw, name, col.name)
-            source = source.where(keep)
-            used.add(other)
+        source, preset, header, read = _cells(col, rule, raw, out, name, as_of, options)
+        used |= read
+        source, filled = optional(col, rule, source, out, raw)
+        notes += [filled] if filled else []
         headers[col.name] = (
-            rule.get("column") or rule.get("_label") or ("(constant)" if "value" in rule else None)
+            rule.get("column")
+            or rule.get("_label")
+            or ("(constant)" if "value" in rule else None)
+            or (f"({rule['before_as_of']} {rule['unit']} before as_of)" if "unit" in rule else None)
         )
         ctx = Ctx(
             f"{raw.source}: column {rule.get('column', col.name)!r}",
@@ -302,19 +315,14 @@ def apply_table(
             rule.get("decimal", options.get("decimal")),
             options.get("currency"),
             rule.get("timezone", options.get("timezone")),
-            raw.native.get(header) if header else None,
+            raw.native.get(header) if header and not {"values", "lookup"} & set(rule) else None,
         )
         factor = None
         if "multiply_by" in rule:
             factor, bad_factor, others = _factor(rule["multiply_by"], raw, name, col.name, ctx)
             reasons.append(bad_factor)
             used.update(others)
-        preset = None
-        if header in raw.issues:
-            preset = raw.issues[header].map(
-                lambda r, c=col.name: f"{c}: {r}" if isinstance(r, str) else None
-            )
-            preset = preset.where(source.notna().to_numpy())  # `when:` may leave a cell out
+        preset = preset if preset.notna().any() else None
         values, why, said = _convert(source, col, rule, ctx, factor, preset)
         notes += said
         if "from_segment" in rule:
@@ -370,7 +378,7 @@ def apply_table(
         )
         reason = reason.where(~dup, text)
     bad = (reason != "").to_numpy()
-    rejected = raw.frame[bad].copy()
+    rejected = cells(raw.frame[bad])
     rejected.insert(0, "reason", reason[bad])
     rejected.insert(0, "source_row", raw.row_numbers[bad].to_numpy())
     return MappedTable(

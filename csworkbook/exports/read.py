@@ -75,6 +75,20 @@ class RawTable:
     native: dict = field(default_factory=dict)  # header -> Series, True where typed in the file
     duplicates: dict = field(default_factory=dict)  # header -> [(position, as written), …]
     row_issues: pd.Series | None = None  # problem of a row as a whole (too many cells)
+    blanked: dict = field(default_factory=dict)  # header -> text of cells read as blank ("-")
+
+    def subset(self, keep) -> RawTable:
+        """The rows where ``keep`` (a boolean array) holds, with everything known about them."""
+        keep = pd.Series(keep, index=self.frame.index).to_numpy(dtype=bool)
+
+        def cut(d):
+            return {k: v[keep] for k, v in d.items()}
+
+        return RawTable(
+            self.frame[keep], self.source, self.row_numbers[keep], list(self.notes),
+            cut(self.issues), cut(self.native), self.duplicates,
+            None if self.row_issues is None else self.row_issues[keep], cut(self.blanked),
+        )  # fmt: skip
 
 
 def clean_header(h) -> str:
@@ -115,6 +129,10 @@ def _finish(grid: Grid, pictures: bool = False, row_issues: list | None = None) 
         if grid.native is not None and i in grid.native and grid.native[i].any():
             native[name] = grid.native[i].set_axis(col.index).astype(bool)
     cells = cells.apply(lambda s: s.str.strip())
+    looks_blank = (cells.isin(BLANKS) & cells.ne("").fillna(False)).astype(bool)
+    blanked = {
+        c: cells[c].where(looks_blank[c]) for c in cells.columns[looks_blank.any().to_numpy()]
+    }
     cells = cells.mask(cells.isin(BLANKS) | cells.isna())
     rows = pd.Series(grid.rows, index=cells.index, dtype=object)
     problems = pd.Series(row_issues, index=cells.index, dtype=object)
@@ -140,6 +158,7 @@ def _finish(grid: Grid, pictures: bool = False, row_issues: list | None = None) 
         {k: v[keep].reset_index(drop=True) for k, v in native.items()},
         dups,
         problems[keep].reset_index(drop=True),
+        {k: v[keep].reset_index(drop=True) for k, v in blanked.items()},
     )
     return _without_footer(table)
 
@@ -165,6 +184,7 @@ def _without_footer(raw: RawTable) -> RawTable:
     raw.frame, raw.row_numbers = raw.frame.iloc[:keep], raw.row_numbers.iloc[:keep]
     raw.issues = {k: v.iloc[:keep] for k, v in raw.issues.items() if v.iloc[:keep].notna().any()}
     raw.native = {k: v.iloc[:keep] for k, v in raw.native.items()}
+    raw.blanked = {k: v.iloc[:keep] for k, v in raw.blanked.items()}
     if raw.row_issues is not None:
         raw.row_issues = raw.row_issues.iloc[:keep]
     raw.notes.append(f"{n} footer line(s) below the data skipped (first: {text!r})")
@@ -261,7 +281,10 @@ def _concat(tables: list[RawTable], source: str) -> RawTable:
         n for t in tables for n in t.notes if not n.startswith("sheet ")
     ]
     native = {c: s.fillna(False).astype(bool) for c, s in joined("native").items()}
-    return RawTable(frame, source, rows, notes, joined("issues"), native, first.duplicates)
+    return RawTable(
+        frame, source, rows, notes, joined("issues"), native, first.duplicates,
+        blanked=joined("blanked"),
+    )  # fmt: skip
 
 
 def read_export(

@@ -17,28 +17,29 @@ import re
 import pandas as pd
 
 from ..data.schema import TABLES
-from .checks import Checker, described
+from .checks import described
 from .derive import DERIVABLE
 from .numbers import CURRENCIES
+from .rulecheck import RULE, RuleChecker
+from .shapes import SHAPES
 
 # Keys of every level of a mapping; what each means is in datasets/mappings/README.md.
 TOP = (
     "as_of", "currency", "encoding", "delimiter", "decimal", "timezone", "file", "sheet",
     "include", "derive", "key_events", "tables",
 )  # fmt: skip
-TABLE = ("file", "sheet", "encoding", "delimiter", "decimal", "timezone", "distinct", "columns")
-RULE = (
-    "column", "value", "values", "date_format", "multiply", "multiply_by", "when", "decimal",
-    "timezone",
+TABLE = (
+    "file", "sheet", "encoding", "delimiter", "decimal", "timezone", "distinct", "columns",
+    "where", "replaced_by_next",
 )  # fmt: skip
-WHEN = ("column", "in", "not_in")
-FACTOR = ("column", "values")
+# canonical tables, and export shapes that become canonical facts (churn events)
+KNOWN = {**TABLES, **SHAPES}
 SYMBOL_CODES = {"$": "USD", "¥": "JPY", "￥": "JPY", "円": "JPY", "€": "EUR", "£": "GBP",
                 "yen": "JPY", "dollar": "USD", "euro": "EUR", "pound": "GBP"}  # fmt: skip
 _ISO_DAY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
 
 
-class _Levels(Checker):
+class _Levels(RuleChecker):
     """The levels of a mapping: top, tables, column rules."""
 
     def top(self, spec) -> dict:
@@ -97,15 +98,38 @@ class _Levels(Checker):
             return out
         out["tables"] = {}
         for name, tspec in tables.items():
-            if name not in TABLES:
-                near = difflib.get_close_matches(str(name), list(TABLES), n=1, cutoff=0.6)
+            if name not in KNOWN:
+                near = difflib.get_close_matches(str(name), list(KNOWN), n=1, cutoff=0.6)
                 hint = f" Did you mean `{near[0]}`?" if near else ""
                 self.bad(
-                    ("tables", name), f"unknown table.{hint} Canonical tables are {list(TABLES)}."
+                    ("tables", name),
+                    f"unknown table.{hint} Canonical tables are {list(TABLES)}; "
+                    f"export shapes: {list(SHAPES)}.",
                 )
                 continue
             out["tables"][name] = self.table(name, tspec, ("tables", name))
+        if {"churn_events", "renewals"} <= set(tables):
+            self.bad(
+                ("tables", "churn_events"),
+                "churn events make the renewals table, which is mapped too; keep one of them.",
+            )
+        self.todos(spec, ())
         return out
+
+    def todos(self, node, path) -> None:
+        """Any value still TODO from a draft that no other check named."""
+        if isinstance(node, dict):
+            for k, v in node.items():
+                self.todos(v, (*path, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                self.todos(v, (*path, i))
+        elif (
+            isinstance(node, str)
+            and node.strip().upper() == "TODO"
+            and not any(path[: len(p)] == p for p in self.paths)
+        ):
+            self.bad(path, "still TODO from the draft: fill it in or remove the line.")
 
     def day(self, value, path):
         if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
@@ -132,7 +156,8 @@ class _Levels(Checker):
                 f"a table holds keys such as `file:` and `columns:`; got {described(tspec, self.raw.get(path))}.",
             )
             return {}
-        cols = TABLES[name].column_names
+        table = KNOWN[name]
+        cols = table.column_names
         self.keys(
             tspec,
             path,
@@ -142,6 +167,23 @@ class _Levels(Checker):
         )
         out: dict = {}
         self.options(tspec, path, out)
+        if "where" in tspec:
+            out["where"] = self.conditions(tspec["where"], (*path, "where"))
+        if "replaced_by_next" in tspec:
+            value = tspec["replaced_by_next"]
+            if name != "contracts":
+                self.bad(
+                    (*path, "replaced_by_next"),
+                    "applies to contracts (subscriptions replaced by the account's next one).",
+                )
+            elif isinstance(value, bool):
+                out["replaced_by_next"] = value
+            else:
+                raw = self.raw.get((*path, "replaced_by_next"))
+                self.bad(
+                    (*path, "replaced_by_next"),
+                    f"must be true or false; got {described(value, raw)}.",
+                )
         if "distinct" in tspec:
             if isinstance(tspec["distinct"], bool):
                 out["distinct"] = tspec["distinct"]
@@ -169,168 +211,9 @@ class _Levels(Checker):
                     f"table {name!r} has no column {col!r}.{hint} Its columns are {cols}.",
                 )
                 continue
-            checked = self.rule(name, col, rule, (*path, "columns", col))
+            checked = self.rule(table, col, rule, (*path, "columns", col))
             if checked is not None:
                 out["columns"][col] = checked
-        return out
-
-    def rule(self, table: str, col: str, rule, path):
-        dtype = TABLES[table].col(col).dtype
-        raw = self.raw.get(path)
-        if isinstance(rule, str) and rule.strip().upper() == "TODO":
-            self.bad(
-                path,
-                f"still TODO from the draft: write the export's header for {table}.{col}, a constant (`{{value: ...}}`), or remove the line.",
-            )
-            return None
-        if isinstance(rule, str) and rule.strip():
-            return rule
-        if isinstance(rule, (bool, int, float, dt.date)) and raw is not None:
-            self.bad(
-                path,
-                f'write the export\'s header as text; got {described(rule, raw)}. Quote it (`{col}: "{raw}"`) if that is the header, or write `{col}: {{value: {raw}}}` for the same value on every row.',
-            )
-            return None
-        if not isinstance(rule, dict):
-            self.bad(
-                path,
-                f"give the export's header (`{col}: Header`) or a rule (`{col}: {{column: Header, ...}}`); got {described(rule, raw)}. Remove the line if the export has no such column.",
-            )
-            return None
-        self.keys(rule, path, RULE)
-        out: dict = {}
-        if "column" in rule and (header := self.text(rule, "column", path, "column", "Account ID")):
-            out["column"] = header
-        if "value" in rule:
-            if rule["value"] is None:
-                self.bad(
-                    (*path, "value"),
-                    "a constant needs a value; remove the line to leave the column empty.",
-                )
-            elif (text := self.scalar_text(rule["value"], (*path, "value"))) is not None:
-                out["value"] = text
-        if "column" not in rule and "value" not in rule:
-            self.bad(
-                path,
-                "needs `column:` (the export header) or `value:` (the same value on every row).",
-            )
-        elif "column" in rule and "value" in rule:
-            self.bad(path, "has both `column:` and `value:`; keep the one you mean.")
-        if "values" in rule:
-            out["values"] = self.value_map(
-                rule["values"], (*path, "values"), TABLES[table].col(col).allowed
-            )
-        numeric, timed = dtype in ("int", "float"), dtype in ("date", "datetime")
-        for key, fits, kind in (
-            ("multiply", numeric, "number"),
-            ("multiply_by", numeric, "number"),
-            ("decimal", numeric, "number"),
-            ("date_format", timed, "date"),
-            ("timezone", timed, "date"),
-        ):
-            if key in rule and not fits:
-                self.bad(
-                    (*path, key),
-                    f"applies to {kind} columns; {table}.{col} is a {dtype} column. Remove it.",
-                )
-        if "date_format" in rule and timed:
-            fmt = self.text(rule, "date_format", path, "date_format", '"%d/%m/%Y"')
-            if fmt and fmt not in ("unix", "unix_ms") and "%" not in fmt:
-                todo = " (still TODO from the draft)" if fmt.strip().upper() == "TODO" else ""
-                self.bad(
-                    (*path, "date_format"),
-                    f'{fmt!r} is not a date format{todo}; write it with strftime codes, e.g. "%d/%m/%Y" or "%Y-%m", or unix / unix_ms for epoch seconds / milliseconds.',
-                )
-            elif fmt:
-                out["date_format"] = fmt
-        if "multiply" in rule and numeric:
-            factor = self.number(rule["multiply"], (*path, "multiply"), "multiply")
-            if factor is not None:
-                out["multiply"] = factor
-        if "multiply_by" in rule and numeric:
-            out["multiply_by"] = self.factors(rule["multiply_by"], (*path, "multiply_by"))
-        if "when" in rule:
-            out["when"] = self.when(rule["when"], (*path, "when"))
-        self.options(
-            {
-                k: rule[k]
-                for k in ("decimal", "timezone")
-                if k in rule and (numeric if k == "decimal" else timed)
-            },
-            path,
-            out,
-        )
-        return out
-
-    def value_map(self, values, path, allowed) -> dict:
-        if not isinstance(values, dict):
-            self.bad(
-                path,
-                f"must map export spellings to values, e.g. `{{Gold: enterprise, Silver: mid_market}}`; got {described(values, None)}.",
-            )
-            return {}
-        out = {}
-        for key, target in values.items():
-            text = self.scalar_text(target, (*path, key))
-            if allowed is not None and text is not None and text not in allowed:
-                near = difflib.get_close_matches(text, list(allowed), n=1, cutoff=0.6)
-                hint = f" Did you mean {near[0]!r}?" if near else ""
-                todo = " (still TODO from the draft)" if text.strip().upper() == "TODO" else ""
-                self.bad((*path, key), f"{text!r} is not one of {', '.join(allowed)}{todo}.{hint}")
-            out[str(key)] = text
-        return out
-
-    def factors(self, spec, path) -> list:
-        items = spec if isinstance(spec, list) else [spec]
-        out = []
-        for i, one in enumerate(items):
-            where = (*path, i) if isinstance(spec, list) else path
-            if not isinstance(one, dict):
-                self.bad(
-                    where,
-                    f"each factor is `{{column: Quantity}}` or `{{column: Interval, values: {{month: 12, year: 1}}}}`; got {described(one, self.raw.get(where))}.",
-                )
-                continue
-            self.keys(one, where, FACTOR)
-            factor = {}
-            if (header := self.text(one, "column", where, "column", "Quantity")) is not None:
-                factor["column"] = header
-            if "values" in one:
-                if not isinstance(one["values"], dict):
-                    self.bad(
-                        (*where, "values"),
-                        f"must map spellings to numbers, e.g. `{{month: 12, year: 1}}`; got {described(one['values'], None)}.",
-                    )
-                else:
-                    factor["values"] = {
-                        str(k): self.number(v, (*where, "values", k), f"factor for {k!r}")
-                        for k, v in one["values"].items()
-                    }
-            out.append(factor)
-        return out
-
-    def when(self, spec, path) -> dict:
-        if not isinstance(spec, dict):
-            self.bad(
-                path,
-                f"write it as `{{column: Status, in: [Churned]}}` (or `not_in:`); got {described(spec, self.raw.get(path))}.",
-            )
-            return {}
-        self.keys(spec, path, WHEN)
-        out = {}
-        if (header := self.text(spec, "column", path, "column", "Status")) is not None:
-            out["column"] = header
-        which = [k for k in ("in", "not_in") if k in spec]
-        if len(which) != 1:
-            self.bad(path, "needs exactly one of `in: [...]` or `not_in: [...]`.")
-            return out
-        values = spec[which[0]]
-        items = values if isinstance(values, list) else [values]
-        where = [
-            (*path, which[0], i) if isinstance(values, list) else (*path, which[0])
-            for i in range(len(items))
-        ]
-        out[which[0]] = [self.scalar_text(v, w) for v, w in zip(items, where, strict=True)]
         return out
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats import wilson_interval
-from .metrics import unit_mrr
+from .metrics import unit_active, unit_mrr
 
 
 def cohort_matrix(
@@ -32,10 +32,11 @@ def cohort_matrix(
     if kind not in ("logo", "revenue"):
         raise ValueError(f"kind must be 'logo' or 'revenue', not {kind!r}")
     wide = unit_mrr(mrr_monthly, contracts, unit=unit).to_numpy()
+    active = unit_active(mrr_monthly, contracts, unit=unit).to_numpy()  # ARR 0: by its rows
     n_units, n_months = wide.shape
-    first = (wide > 0).argmax(axis=1)
+    first = active.argmax(axis=1)
     age = np.arange(n_months)[None, :] - first[:, None]
-    vals = (wide > 0).astype(float) if kind == "logo" else wide
+    vals = active.astype(float) if kind == "logo" else wide
     rows = np.repeat(np.arange(n_units), n_months)
     ok = age.ravel() >= 0
     df = pd.DataFrame({"cohort": first[rows[ok]], "age": age.ravel()[ok], "v": vals.ravel()[ok]})

@@ -7,6 +7,11 @@ contract. Every function here takes ``unit=`` (``"account"``, ``"department"`` o
 Revenue retention compares each unit's MRR in two months: the units paying in the start
 month form the cohort; GRR caps each unit's end MRR at its start MRR (no credit for
 expansion, full debit for contraction and churn), NRR does not.
+
+A unit *is a customer* in a month when it pays (MRR above 0). A unit that never pays
+anything in the data (ARR 0: free plans, or an export without amounts) is a customer in the
+months it has an MRR row, so logo churn, cohorts and survival still count it; its revenue
+figures stay undefined rather than reading as 100% churn.
 """
 
 from __future__ import annotations
@@ -47,6 +52,40 @@ def unit_mrr(mrr_monthly: pd.DataFrame, contracts=None, *, unit: str = "account"
     )
     months = pd.date_range(wide.columns.min(), wide.columns.max(), freq="MS")
     return wide.reindex(columns=months, fill_value=0.0)
+
+
+def _never_paid(mrr_monthly: pd.DataFrame, key: pd.Series) -> pd.Index:
+    """Units whose MRR is never above 0 anywhere in the data."""
+    top = mrr_monthly["mrr"].groupby(key.to_numpy()).max()
+    return top.index[~(top > 0).to_numpy()]
+
+
+def unit_active(
+    mrr_monthly: pd.DataFrame, contracts=None, *, unit: str = "account"
+) -> pd.DataFrame:
+    """Like :func:`unit_mrr`, True where the unit is a customer: it pays that month, or,
+    for a unit that never pays in the data (ARR 0), it has an MRR row that month.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"contract_id": ["c", "c", "f"], "account_id": ["a", "a", "b"],
+    ...                   "month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-01"]),
+    ...                   "mrr": [100.0, 0.0, 0.0]})
+    >>> unit_active(m).astype(int).to_numpy().tolist()
+    [[1, 0], [1, 0]]
+    """
+    wide = unit_mrr(mrr_monthly, contracts, unit=unit)
+    key = unit_keys(mrr_monthly, contracts, unit)
+    active = wide > 0
+    never = _never_paid(mrr_monthly, key)
+    if len(never):
+        rows = mrr_monthly[key.isin(never).to_numpy()]
+        seen = rows.assign(unit=key[key.isin(never)].to_numpy()).pivot_table(
+            index=["unit", "account_id"], columns="month", values="mrr", aggfunc="size"
+        )
+        seen = seen.reindex(index=wide.index, columns=wide.columns).fillna(0) > 0
+        active = active | seen
+    return active
 
 
 def mrr_movements(
@@ -142,16 +181,24 @@ def revenue_retention(
     s, e = _month(start), _month(end)
     if e <= s:
         raise ValueError(f"end month {e.date()} must come after start month {s.date()}")
+    never = _never_paid(mrr_monthly, unit_keys(mrr_monthly, contracts, unit))
     m = mrr_monthly[mrr_monthly["month"].isin([s, e])]
     key = unit_keys(m, contracts, unit)
     wide = m.assign(unit=key.to_numpy()).pivot_table(
-        index=["unit", "account_id"], columns="month", values="mrr", aggfunc="sum", fill_value=0.0
+        index=["unit", "account_id"],
+        columns="month",
+        values="mrr",
+        aggfunc=["sum", "size"],
+        fill_value=0,
     )
-    wide = wide.reindex(columns=[s, e], fill_value=0.0)
+    rows = wide["size"].reindex(columns=[s, e], fill_value=0).to_numpy() > 0
+    wide = wide["sum"].reindex(columns=[s, e], fill_value=0.0).astype(float)
     wide.columns = ["start_mrr", "end_mrr"]
-    cohort = wide[wide["start_mrr"] > 0].reset_index()
+    free = wide.index.get_level_values("unit").isin(never)  # a customer by its rows
+    here = (wide.to_numpy() > 0) | (rows & free[:, None])
+    cohort = wide[here[:, 0]].reset_index()
     cohort["kept"] = np.minimum(cohort["end_mrr"], cohort["start_mrr"])
-    cohort["lost"] = cohort["end_mrr"] <= 0
+    cohort["lost"] = ~here[here[:, 0], 1]
     if by is None:
         groups = pd.Series("all", index=cohort.index)
     else:
@@ -167,6 +214,9 @@ def revenue_retention(
     out["nrr"] = out["end_mrr"] / out["start_mrr"]
     out["mrr_churn"] = 1 - out["grr"]
     out["net_mrr_churn"] = 1 - out["nrr"]
+    if by is None:  # an empty cohort (no customer in the start month) is still one row
+        out = out.reindex(["all"]).fillna({"units": 0, "start_mrr": 0.0, "end_mrr": 0.0})
+        out["units"] = out["units"].astype(int)
     out.index.name = by
     return out
 
@@ -178,7 +228,20 @@ def trailing_year(mrr_monthly: pd.DataFrame, as_of, **kwargs) -> pd.DataFrame:
 
 
 def churn_by_unit(mrr_monthly, contracts, start, end, **kwargs) -> pd.DataFrame:
-    """The same period measured with each unit of measure, one row per unit (principle 8)."""
+    """The same period measured with each unit of measure, one row per unit (principle 8).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"contract_id": ["c1", "c1"], "account_id": ["a", "a"],
+    ...                   "month": pd.to_datetime(["2024-01-01", "2025-01-01"]), "mrr": [0.0, 0.0]})
+    >>> k = pd.DataFrame({"contract_id": ["c1"], "department": ["ops"]})
+    >>> churn_by_unit(m, k, "2024-01", "2025-01")[["units", "logo_churn", "grr"]]
+                units  logo_churn  grr
+    unit
+    account       1.0         0.0  NaN
+    department    1.0         0.0  NaN
+    contract      1.0         0.0  NaN
+    """
     rows = {
         u: revenue_retention(mrr_monthly, start, end, contracts=contracts, unit=u, **kwargs).iloc[0]
         for u in UNITS

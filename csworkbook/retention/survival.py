@@ -10,17 +10,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import unit_mrr
+from .metrics import unit_active
 
 
 def lifetimes(mrr_monthly: pd.DataFrame, contracts=None, *, unit: str = "account") -> pd.DataFrame:
     """One row per unit: months from its first paid month to its first month at zero.
 
     ``churned`` is False for units still paying in the last month (right-censored).
-    A unit that churns and later returns counts its first spell only.
+    A unit that churns and later returns counts its first spell only. A unit that never
+    pays (ARR 0) is a customer in the months it has MRR rows
+    (:func:`~csworkbook.retention.metrics.unit_active`), not a churner from day one.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"contract_id": ["c"] * 3 + ["f"] * 2, "account_id": ["a"] * 3 + ["b"] * 2,
+    ...     "month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"] * 1
+    ...                             + ["2024-01-01", "2024-02-01"]),
+    ...     "mrr": [10.0, 10.0, 0.0, 0.0, 0.0]})
+    >>> lifetimes(m)[["unit", "months", "churned"]].values.tolist()
+    [['a', 2.0, True], ['b', 2.0, True]]
     """
-    wide = unit_mrr(mrr_monthly, contracts, unit=unit)
-    paying = wide.to_numpy() > 0
+    wide = unit_active(mrr_monthly, contracts, unit=unit)
+    paying = wide.to_numpy()
     n = paying.shape[1]
     first = paying.argmax(axis=1)
     after = np.arange(n)[None, :] > first[:, None]
