@@ -7,6 +7,7 @@
 - :mod:`~csworkbook.retention.features`: windowed behaviour signals at a date
 - :mod:`~csworkbook.retention.models`: churn models with a time split, lift, calibration, drivers
 - :mod:`~csworkbook.retention.warning`: usage-drop alerts and their lead times
+- :mod:`~csworkbook.retention.plausibility`: figures that look impossible, with cause and fix
 - :mod:`~csworkbook.retention.diagnostics`: the demo checked against published benchmarks
 
 Modules are imported on use (``from csworkbook.retention import metrics``) so that
