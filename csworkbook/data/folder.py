@@ -7,7 +7,9 @@ that touches files for datasets.
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +30,11 @@ def _bad_rows(mask: pd.Series) -> str:
 
 
 def _parse_column(raw: pd.Series, col: Col, file: Path) -> pd.Series:
-    """Turn a column read as text into its canonical dtype, naming bad values."""
+    """Turn a column read as text into its canonical dtype, naming bad values.
+
+    The general path, cell by cell: the fast readers below hand it every column they are
+    not sure of, so it alone decides what is wrong and how the error reads.
+    """
     blank = raw.isna() | (raw.astype("string").str.strip() == "")
     if col.dtype == "string":
         return raw.astype("string").mask(blank)
@@ -58,27 +64,240 @@ def _parse_column(raw: pd.Series, col: Col, file: Path) -> pd.Series:
     return out
 
 
-def read_table(name: str, file: Path) -> pd.DataFrame:
-    """Read one canonical table from CSV or Parquet and give columns their canonical dtypes."""
+@functools.cache
+def _spaces():
+    """The empty string and every character ``str.isspace`` accepts: what a cell that
+    ``str.strip`` empties must start with."""
+    import pyarrow as pa
+
+    return pa.array(["", *(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())])
+
+
+def _strings(arr) -> pd.Series:
+    """Arrow text as the canonical string dtype, whitespace-only cells missing (as
+    :func:`_parse_column` has them), with a Python call only for cells that may be blank.
+
+    Text that repeats (the account a row belongs to, categories) becomes one Python string
+    per distinct value, shared by its cells: quicker, and far less memory, than one per cell.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    enc = _distinct(arr)
+    if enc is None:  # mostly distinct: one string each
+        return _string_series(_text_values(arr))
+    words = np.append(_text_values(enc.dictionary), None)  # the last one stands for missing
+    return _string_series(words[pc.fill_null(enc.indices, len(words) - 1).to_numpy()])
+
+
+def _distinct(arr):
+    """``arr`` dictionary-encoded when its values mostly repeat (judged on the first
+    10,000), so that work per value is done once per distinct value; else None."""
+    import pyarrow.compute as pc
+
+    head = arr.slice(0, 10_000)
+    return arr.dictionary_encode() if 2 * pc.count_distinct(head).as_py() <= len(head) else None
+
+
+def _text_values(arr) -> np.ndarray:
+    """Arrow text as an object array of str, None where missing or blank."""
+    import pyarrow.compute as pc
+
+    values = arr.to_numpy(zero_copy_only=False)
+    maybe = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_spaces())
+    maybe = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+    values[maybe[[values[i].strip() == "" for i in maybe]]] = None
+    return values
+
+
+def _string_series(values: np.ndarray) -> pd.Series:
+    if pd.StringDtype().storage == "python":  # skips astype's second look at every cell
+        return pd.Series(pd.arrays.StringArray(values))
+    return pd.Series(values, dtype=object).astype("string")
+
+
+def _typed(s: pd.Series, col: Col) -> pd.Series | None:
+    """A typed Parquet column that already has its canonical type, checked and taken as it
+    is (what :func:`_parse_column` makes of it); None when it needs parsing."""
+    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) or hasattr(s.dtype, "numpy_dtype") else ""
+    if col.dtype in ("date", "datetime") and isinstance(s.dtype, np.dtype) and kind == "M":
+        return s.astype("datetime64[ns]", copy=False)
+    if col.dtype == "bool" and kind == "b":
+        return s.astype("boolean", copy=False)
+    if col.dtype == "float" and kind in "iuf":
+        return s.astype("float64", copy=False)
+    if col.dtype == "int" and kind in "iuf":
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = np.isnan(v) | ((v == np.round(v)) & (np.abs(v) < 2.0**53))
+        return s.astype("Int64", copy=False) if ok.all() else None
+    return None
+
+
+# The shapes write_dataset gives dates; Arrow's ISO parser reads exactly these as pandas does
+# (and rejects 2025-02-30), for years well inside pandas' nanosecond range.
+_DATE = r"^(1[7-9]|2[01])\d{2}-\d{2}-\d{2}"
+_DATE_SHAPES = {
+    "date": [_DATE + "$"],
+    "datetime": [_DATE + "$", _DATE + r" \d{2}:\d{2}:\d{2}$"],
+}
+
+
+def _from_text(arr, col: Col) -> pd.Series | None:
+    """A text column (Arrow) parsed in bulk; None when some cell is not in the plain form
+    this understands (blank with spaces, ``inf``, another date layout, ...)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if col.dtype == "string":
+        return _strings(arr)
+    missing = arr.is_null().to_numpy(zero_copy_only=False)
+    if col.dtype == "bool":
+        if not pc.all(pc.or_(pc.is_in(arr, pa.array(["true", "false"])), pc.is_null(arr))).as_py():
+            return None
+        true = pc.fill_null(pc.equal(arr, "true"), False).to_numpy(zero_copy_only=False)
+        return pd.Series(pd.arrays.BooleanArray(true, missing))
+    if col.dtype in ("date", "datetime"):
+        enc = _distinct(arr.combine_chunks())  # a few hundred weeks or months, repeated
+        days = _dates(arr if enc is None else enc.dictionary, col)
+        if days is not None and enc is not None:
+            days = np.append(days, np.datetime64("NaT", "ns"))
+            days = days[pc.fill_null(enc.indices, len(days) - 1).to_numpy()]
+        return None if days is None else pd.Series(days, dtype="datetime64[ns]")
+    try:  # Arrow reads decimal text correctly rounded, like float() and the Parquet writer
+        v = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        return None
+    known = v[~missing]
+    if not np.isfinite(known).all():  # "nan", "inf": leave their meaning to the general path
+        return None
+    if col.dtype == "float":
+        return pd.Series(v, dtype="float64")
+    if not ((known == np.round(known)) & (np.abs(known) < 2.0**53)).all():
+        return None
+    return pd.Series(pd.arrays.IntegerArray(np.where(missing, 0, v).astype(np.int64), missing))
+
+
+def _dates(arr, col: Col) -> np.ndarray | None:
+    """Dates in one of the plain shapes (``_DATE_SHAPES``), or None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for shape in _DATE_SHAPES[col.dtype]:
+        if pc.all(pc.match_substring_regex(arr, shape)).as_py() is not False:
+            try:
+                return pc.cast(arr, pa.timestamp("ns")).to_numpy(zero_copy_only=False)
+            except pa.ArrowInvalid:
+                return None
+    return None
+
+
+def _text_series(arr) -> pd.Series:
+    """An Arrow text column as read_csv gives it: object strings, NaN where empty."""
+    v = arr.to_numpy(zero_copy_only=False)
+    v[pd.isna(v)] = np.nan
+    return pd.Series(v, dtype=object)
+
+
+def _read_csv_arrow(file: Path):
+    """Every column of a CSV file as Arrow text, or None if Arrow does not read it as the
+    general path would (duplicate names, ragged rows, bad encoding: that path explains)."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as f:
+            names = next(csv.reader(f), [])
+        # pandas renames empty and repeated names (Unnamed: 0, x.1): let it
+        if not names or "" in names or len(set(names)) < len(names):
+            return None
+        table = pacsv.read_csv(
+            file,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowException, OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if table.column_names != names:
+        return None
+    return {n: table.column(n) for n in names}, pd.RangeIndex(table.num_rows)
+
+
+def _read_parquet(file: Path, spec):
+    """Parquet columns: canonical columns stored as text stay Arrow text (parsed like CSV,
+    blanks found without a call per cell); the rest convert as ``pd.read_parquet`` does."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(file)
+    names = table.column_names
+    text = [
+        n
+        for n in spec.column_names
+        if n in names
+        and (pa.types.is_string(table[n].type) or pa.types.is_large_string(table[n].type))
+    ]
+    if len(set(names)) < len(names):
+        return None
+    typed = table.drop_columns(text).to_pandas()
+    index = typed.index if len(text) < len(names) else pd.RangeIndex(table.num_rows)
+    return {n: table[n] if n in text else typed[n] for n in names}, index
+
+
+def _read_cells(name: str, file: Path):
+    """A table file's columns, unconverted (Arrow text, typed pandas columns, or text as
+    ``read_csv`` gives it), and its index."""
     spec = TABLES[name]
     if file.suffix == ".parquet":
-        raw = pd.read_parquet(file)
-        raw = raw.astype({c: "object" for c in raw.columns})
+        raw = _read_parquet(file, spec)
+        if raw is None:
+            df = pd.read_parquet(file)
+            raw = {c: df[c] for c in df}, df.index
     else:
-        raw = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""])
-    missing = [c for c in spec.column_names if c not in raw.columns]
+        raw = _read_csv_arrow(file)
+        if raw is None:
+            df = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""])
+            raw = {c: df[c] for c in df}, df.index
+    return raw
+
+
+def read_table(name: str, file: Path) -> pd.DataFrame:
+    """Read one canonical table from CSV or Parquet and give columns their canonical dtypes.
+
+    Typed Parquet columns are checked and kept; text (CSV, or text in Parquet) is parsed a
+    column at a time in bulk. A column that either cannot handle goes through
+    :func:`_parse_column`, which names the file, column, rows and values of any bad cell.
+    """
+    spec = TABLES[name]
+    raw, index = _read_cells(name, file)
+    missing = [c for c in spec.column_names if c not in raw]
     if missing:
         raise DataError(
-            f"{file}: table {name!r} lacks column(s) {missing}. It has {list(raw.columns)}. "
+            f"{file}: table {name!r} lacks column(s) {missing}. It has {list(raw)}. "
             "Rename the columns or describe them in a mapping file."
         )
-    out = pd.DataFrame(index=raw.index)
+    out = {}
     for col in spec.columns:
-        out[col.name] = _parse_column(raw[col.name], col, file)
-    extra = [c for c in raw.columns if c not in spec.column_names]
-    for c in extra:
-        out[c] = raw[c]
-    return out
+        cells = raw.pop(col.name)  # let each column's text go once converted
+        fast = _typed(cells, col) if isinstance(cells, pd.Series) else _from_text(cells, col)
+        out[col.name] = fast if fast is not None else _parse_column(_as_read(cells), col, file)
+    for c, cells in raw.items():  # extra columns, as read
+        out[c] = _as_read(cells)
+    return pd.DataFrame({k: v.array for k, v in out.items()}, index=index, copy=False)
+
+
+def _as_read(cells) -> pd.Series:
+    """A column as the general path reads it: text as read_csv leaves it, typed values as
+    objects (a CSV column read by pandas is already text)."""
+    if not isinstance(cells, pd.Series):
+        return _text_series(cells)
+    return cells if cells.dtype == object else cells.astype(object)
 
 
 def _find_table_file(folder: Path, name: str) -> Path | None:

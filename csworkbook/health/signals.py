@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..retention.features import account_signals, contracts_in_force, in_force, seats_at
+from ..retention.features import account_signals, contracts_in_force, in_force
 from ..retention.observations import account_churn_dates
 
 
@@ -26,7 +26,10 @@ def scoring_dates(as_of, *, weeks: int = 52, every_days: int = 7) -> pd.Datetime
 def next_renewal(contracts: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
     """The next term boundary after each observation date among the account's contracts in
     force (start + k x term), i.e. the renewal a CSM would be working towards."""
-    c = contracts_in_force(contracts, obs, ["term_months"])
+    return _next_renewal(contracts_in_force(contracts, obs, ["term_months"]), obs)
+
+
+def _next_renewal(c: pd.DataFrame, obs: pd.DataFrame) -> pd.Series:
     start_m = c["start_date"].to_numpy().astype("datetime64[M]")
     day = (c["start_date"].dt.day - 1).to_numpy().astype("timedelta64[D]")
     term = c["term_months"].to_numpy(dtype=int)
@@ -70,12 +73,14 @@ def health_frame(ds, dates, *, horizon_days: int = 90) -> pd.DataFrame:
     obs["churned"] = pd.array(
         np.where(observable, until.le(horizon_days).to_numpy(), pd.NA), dtype="boolean"
     )
-    obs["seats"] = seats_at(ds.contracts, obs)
+    # one join of the observations with their contracts in force serves seats, ARR, renewal
+    live = contracts_in_force(ds.contracts, obs, ["seats", "arr", "term_months"])
+    obs["seats"] = in_force(ds.contracts, obs, "seats", live=live)
     X = account_signals(ds, obs, lead_days=0)
     acc = ds.accounts.set_index("account_id")
     out = pd.concat([obs[["account_id", "obs_date", "churn_date", "churned"]], X], axis=1)
     out["segment"] = obs["account_id"].map(acc["segment"]).to_numpy()
     out["touch_model"] = obs["account_id"].map(acc["touch_model"]).to_numpy()
-    out["arr"] = in_force(ds.contracts, obs, "arr")
-    out["next_renewal"] = next_renewal(ds.contracts, obs)
+    out["arr"] = in_force(ds.contracts, obs, "arr", live=live)
+    out["next_renewal"] = _next_renewal(live, obs)
     return out

@@ -67,6 +67,27 @@ def count_in_window(ev_key: np.ndarray, ev_day: np.ndarray, q_key, q_lo, q_hi) -
     return np.searchsorted(ev, hi, side="left") - np.searchsorted(ev, lo, side="left")
 
 
+def pairs_in(acc, month, ref_acc, ref_month) -> np.ndarray:
+    """Whether each (account, month) pair occurs among the reference pairs.
+
+    A lookup in a dense account x month grid: linear in the pairs, where ``np.isin`` on keys
+    like ``account * 10_000 + month`` sorts or hashes them (and grows faster than the data).
+
+    >>> pairs_in([0, 1, 1], [3, 3, 4], ref_acc=[1], ref_month=[3]).tolist()
+    [False, True, False]
+    """
+    acc, month = np.asarray(acc, dtype=np.int64), np.asarray(month, dtype=np.int64)
+    ref_acc, ref_month = np.asarray(ref_acc, dtype=np.int64), np.asarray(ref_month, dtype=np.int64)
+    if len(acc) == 0 or len(ref_acc) == 0:
+        return np.zeros(len(acc), dtype=bool)
+    first = min(month.min(), ref_month.min())
+    seen = np.zeros(
+        (max(acc.max(), ref_acc.max()) + 1, max(month.max(), ref_month.max()) - first + 1), bool
+    )
+    seen[ref_acc, ref_month - first] = True
+    return seen[acc, month - first]
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 

@@ -157,13 +157,11 @@ def touchpoints(acc, scenario, scenario_day, disengaged, champ, end_day, cal: Ca
 
     # Once leadership deprioritises the product, most business reviews stop happening.
     a, day, kind = tp["acc_idx"].to_numpy(), tp["day"].to_numpy(), tp["kind"].to_numpy()
-    dropped = (
-        (scenario[a] == "heavy_priority_dropped")
-        & (day > scenario_day[a])
-        & np.isin(kind, ["qbr", "ebr"])
-    )
+    priority_dropped = (scenario == "heavy_priority_dropped")[a]  # per account, then per row
+    dropped = priority_dropped & (day > scenario_day[a]) & np.isin(kind, ["qbr", "ebr"])
     keep = ~(dropped & (rng.random(len(a)) < 0.7))
     tp, a, day, kind = tp[keep], a[keep], day[keep], kind[keep]
+    priority_dropped = priority_dropped[keep]
 
     g = lambda col: acc[col].to_numpy()[a]  # noqa: E731
     latent = (
@@ -172,12 +170,12 @@ def touchpoints(acc, scenario, scenario_day, disengaged, champ, end_day, cal: Ca
         + 0.6 * np.isin(kind, ["onboarding_call", "training"])
         - 1.5 * _disengaged_at(disengaged, a, day)
         - 0.8 * (count_in_window(*champ, a, day - 120, day) > 0)
-        - 1.0 * ((scenario[a] == "heavy_priority_dropped") & (day > scenario_day[a]))
+        - 1.0 * (priority_dropped & (day > scenario_day[a]))
         + rng.normal(0, 0.9, len(a))
     )
     latent = np.where(kind == "email", 0.4 * latent, latent)
     forced_bad = (
-        (scenario[a] == "heavy_bad_last_interaction")
+        (scenario == "heavy_bad_last_interaction")[a]
         & (day > scenario_day[a])
         & (day <= scenario_day[a] + 12)
     )

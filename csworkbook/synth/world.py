@@ -12,7 +12,7 @@ from . import events as ev
 from . import usage as us
 from . import voice as vo
 from .accounts import assign_scenarios, make_accounts
-from .calendar import Calendar, poisson_times, sigmoid
+from .calendar import Calendar, pairs_in, poisson_times, sigmoid
 from .config import HEAVY_SCENARIOS, LIGHT_SCENARIOS, WorldConfig
 
 # How long before the renewal it costs each heavy-usage scenario's trigger happens (days).
@@ -59,9 +59,8 @@ def _active_months(mrr: pd.DataFrame, con: pd.DataFrame) -> pd.DataFrame:
 
 def _keep_active(df: pd.DataFrame, active: pd.DataFrame, cal: Calendar) -> pd.DataFrame:
     """Drop rows that fall in months when the account held no contract."""
-    key = active["acc_idx"].to_numpy() * 10_000 + active["month"].to_numpy()
-    mk = df["acc_idx"].to_numpy() * 10_000 + cal.month_of_day(df["day"].to_numpy().astype(np.int64))
-    return df[np.isin(mk, key)]
+    month = cal.month_of_day(df["day"].to_numpy().astype(np.int64))
+    return df[pairs_in(df["acc_idx"], month, active["acc_idx"], active["month"])]
 
 
 def simulate_world(cfg: WorldConfig) -> dict:
@@ -96,9 +95,7 @@ def simulate_world(cfg: WorldConfig) -> dict:
         ev.expansion_intensity(acc),
     )
     m_add = cal.month_of_day(d_add) + 1
-    live = np.isin(
-        a_add * 10_000 + m_add - 1, mrr1["acc_idx"].to_numpy() * 10_000 + mrr1["month"].to_numpy()
-    )
+    live = pairs_in(a_add, m_add - 1, mrr1["acc_idx"], mrr1["month"])
     a_add, m_add = a_add[live], m_add[live]
     monthly_acc = con1.groupby("acc_idx")["term"].min().reindex(acc["idx"]).to_numpy() == 1
     seg = acc["segment"].to_numpy()[a_add]
@@ -155,10 +152,7 @@ def simulate_world(cfg: WorldConfig) -> dict:
 
     # A heavy scenario only happened if the account was still a customer at its trigger.
     trig = np.where(np.isnan(scen_day), -1, scen_day).astype(np.int64)
-    was_live = np.isin(
-        acc["idx"].to_numpy() * 10_000 + cal.month_of_day(trig),
-        active["acc_idx"].to_numpy() * 10_000 + active["month"].to_numpy(),
-    )
+    was_live = pairs_in(acc["idx"], cal.month_of_day(trig), active["acc_idx"], active["month"])
     missed = np.isin(scen, HEAVY_SCENARIOS) & ~was_live
     scen = np.where(missed, "none", scen)
     scen_day = np.where(missed, np.nan, scen_day)
@@ -421,5 +415,6 @@ def assemble(w: dict, cfg: WorldConfig) -> Dataset:
 
 def _canonical_dtypes(name: str, df: pd.DataFrame) -> pd.DataFrame:
     for c in TABLES[name].columns:
-        df[c.name] = df[c.name].astype(pandas_dtype(c))
+        if df[c.name].dtype != pandas_dtype(c):  # an astype to the same dtype only copies
+            df[c.name] = df[c.name].astype(pandas_dtype(c))
     return df
