@@ -1,6 +1,6 @@
 import pandas as pd
 
-from csworkbook.retention.features import window_agg
+from csworkbook.retention.windows import window_agg
 
 
 def test_window_respects_lead_and_length():

@@ -10,9 +10,10 @@ import pytest
 import csworkbook
 from csworkbook import DataError, write_dataset
 from csworkbook.data import folder
-from csworkbook.retention import features
-from csworkbook.retention.features import Timeline, account_signals, window_agg
+from csworkbook.retention import windows
+from csworkbook.retention.features import account_signals
 from csworkbook.retention.observations import observation_dates
+from csworkbook.retention.windows import Timeline, window_agg
 from csworkbook.synth.calendar import pairs_in
 
 # ---------------------------------------------------------------- windowed aggregation
@@ -153,7 +154,7 @@ def test_timeline_subsets_answer_like_filtered_tables():
 def test_account_signals_equal_the_merge_definition(demo, monkeypatch):
     obs = observation_dates(demo).sample(400, random_state=2)
     fast = account_signals(demo, obs, lead_days=7)
-    monkeypatch.setattr(features.Timeline, "_covers", lambda self, obs, aggs: False)
+    monkeypatch.setattr(windows.Timeline, "_covers", lambda self, obs, aggs: False)
     pd.testing.assert_frame_equal(fast, account_signals(demo, obs, lead_days=7), check_exact=True)
 
 

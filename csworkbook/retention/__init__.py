@@ -4,6 +4,7 @@
 - :mod:`~csworkbook.retention.cohorts`: cohort matrices and rates with intervals
 - :mod:`~csworkbook.retention.survival`: lifetimes, Kaplan–Meier, log-rank, RMST
 - :mod:`~csworkbook.retention.observations`: leakage-safe observation dates and labels
+- :mod:`~csworkbook.retention.windows`: aggregates over a window of days before each date
 - :mod:`~csworkbook.retention.features`: windowed behaviour signals at a date
 - :mod:`~csworkbook.retention.models`: churn models with a time split, lift, calibration, drivers
 - :mod:`~csworkbook.retention.warning`: usage-drop alerts and their lead times
