@@ -324,3 +324,28 @@ def test_parquet_holding_text_reads_like_csv(tmp_path):
         folder.read_table("contracts", tmp_path / "contracts.csv"),
         check_exact=True,
     )
+
+
+# ---------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    "table, breakage",
+    [
+        ("accounts", lambda d: d.assign(segment=d["segment"].where(d.index != 3, "huge"))),
+        ("accounts", lambda d: d.assign(name=d["name"].where(d.index != 5, pd.NA))),
+        ("contracts", lambda d: d.assign(arr=d["arr"].where(d.index != 2, -1.0))),
+        ("contracts", lambda d: pd.concat([d, d.iloc[[0]]], ignore_index=True)),
+        ("contracts", lambda d: d.assign(seats=d["seats"].astype("float64"))),
+        ("mrr_monthly", lambda d: pd.concat([d, d.iloc[[4]]], ignore_index=True)),
+        ("nps", lambda d: d.assign(score=d["score"].where(d.index != 1, 11))),
+        ("accounts", lambda d: d.drop(columns=["segment"])),
+    ],
+)
+def test_the_quick_validation_pass_never_hides_a_problem(small, table, breakage):
+    from csworkbook.data.validate import _plainly_valid, validate_table
+
+    assert _plainly_valid(table, small.tables[table])
+    broken = breakage(small.tables[table].copy())
+    assert not _plainly_valid(table, broken)
+    assert not validate_table(table, broken).empty  # pandera reports it in detail
