@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import SEGMENTS
-from .calendar import Calendar, sigmoid
+from .calendar import Calendar, numbered, sigmoid
 from .config import HEAVY_SCENARIOS, LIGHT_SCENARIOS, WorldConfig
 
 INDUSTRIES = np.array(
@@ -92,14 +92,14 @@ def make_accounts(cfg: WorldConfig, cal: Calendar, rng: np.random.Generator) -> 
     csm = np.full(n, None, dtype=object)
     for t, per in ACCOUNTS_PER_CSM.items():
         idx = np.flatnonzero(touch == t)
+        if idx.size == 0:  # a tiny world may have no account of this touch model
+            continue
         n_csm = max(1, int(np.ceil(len(idx) / per)))
         prefix = "H" if t == "high" else "L"
-        csm[idx] = np.char.add(
-            f"CSM-{prefix}", np.char.zfill((rng.integers(0, n_csm, len(idx)) + 1).astype(str), 2)
-        )
+        csm[idx] = numbered(f"CSM-{prefix}", rng.integers(0, n_csm, len(idx)) + 1, 2)
 
     width = max(5, len(str(n)))
-    ids = np.char.add("A", np.char.zfill((np.arange(n) + 1).astype(str), width))
+    ids = numbered("A", np.arange(n) + 1, width)
     names = np.char.add(np.char.add(rng.choice(_NAME_A, n), " "), rng.choice(_NAME_B, n))
 
     return pd.DataFrame(

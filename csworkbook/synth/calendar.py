@@ -116,3 +116,19 @@ def schedule(rng, key, first_day, last_day, every_days: float, keep_p, jitter: f
     p = np.repeat(np.broadcast_to(keep_p, np.shape(key)), n)
     keep = (rng.random(n.sum()) < p) & (days <= np.repeat(last_day, n))
     return keys[keep], np.round(days[keep]).astype(np.int64)
+
+
+def numbered(prefix, numbers, width: int) -> np.ndarray:
+    """Ids such as ``"A00042"``: ``prefix`` (a string or an array of them) and ``numbers``
+    zero-padded to ``width``. Unlike ``np.char.zfill`` it also works on no numbers at all
+    (a tiny world may have no user at some account).
+
+    >>> numbered("A", [1, 42], 5).tolist()
+    ['A00001', 'A00042']
+    >>> numbered("A", [], 5).tolist()
+    []
+    """
+    text = np.asarray(numbers).astype(str)
+    if text.size == 0:
+        return np.array([], dtype=str)
+    return np.char.add(prefix, np.char.zfill(text, width))

@@ -8,12 +8,14 @@ import pandas as pd
 from ..data.dataset import Dataset
 from ..data.schema import TABLES, pandas_dtype
 from . import contracts as ct
+from . import economics as econ
 from . import events as ev
 from . import usage as us
 from . import voice as vo
 from .accounts import assign_scenarios, make_accounts
-from .calendar import Calendar, pairs_in, poisson_times, sigmoid
+from .calendar import Calendar, numbered, pairs_in, poisson_times, sigmoid
 from .config import HEAVY_SCENARIOS, LIGHT_SCENARIOS, WorldConfig
+from .plays import PlayState
 
 # How long before the renewal it costs each heavy-usage scenario's trigger happens (days).
 LEAD_DAYS = {
@@ -200,12 +202,14 @@ def simulate_world(cfg: WorldConfig) -> dict:
         tps=tps,
         disengaged=disengaged,
         churn_day=churn_day,
+        costs=costs,
+        play=play,
     )
 
 
 def _ids(prefix: str, n: int) -> np.ndarray:
     width = max(5, len(str(n)))
-    return np.char.add(prefix, np.char.zfill((np.arange(n) + 1).astype(str), width))
+    return numbered(prefix, np.arange(n) + 1, width)
 
 
 def assemble(w: dict, cfg: WorldConfig) -> Dataset:
@@ -286,10 +290,7 @@ def assemble(w: dict, cfg: WorldConfig) -> Dataset:
     ).sort_values(["renewal_date", "contract_id"], kind="stable")
 
     usr = w["usr"]
-    uid = np.char.add(
-        np.char.add(aid[usr["acc_idx"]].astype(str), "-U"),
-        np.char.zfill(usr["j"].astype(str).to_numpy().astype(str), 3),
-    )
+    uid = numbered(np.char.add(aid[usr["acc_idx"]].astype(str), "-U"), usr["j"].to_numpy(), 3)
     users = pd.DataFrame(
         {
             "user_id": uid,
@@ -327,10 +328,7 @@ def assemble(w: dict, cfg: WorldConfig) -> Dataset:
     )
 
     r = w["nps"].sort_values(["day", "acc_idx"], kind="stable")
-    r_uid = np.char.add(
-        np.char.add(aid[r["acc_idx"]].astype(str), "-U"),
-        np.char.zfill(r["user_j"].astype(str).to_numpy().astype(str), 3),
-    )
+    r_uid = numbered(np.char.add(aid[r["acc_idx"]].astype(str), "-U"), r["user_j"].to_numpy(), 3)
     nps = pd.DataFrame(
         {
             "response_id": _ids("R", len(r)),
