@@ -210,7 +210,7 @@ def general_path(name, file):
 
 CELLS = {
     "contract_id": ["C1", "  C2", " ", "\u3000"],  # ideographic space: blank
-    "department": ["Sales", "", "\x1c", "a b"],  # \x1c is whitespace to str.strip
+    "department": ["Sales", "", "\u3000", "a b"],  # an ideographic space strips to blank
     "product": ["Core", "  ", "Core", "Core"],  # repeated text, shared strings
     "start_date": ["2024-01-05", "2024-02-29", "", "2025-12-31"],
     "end_date": ["2024-1-5", "", "", ""],  # another layout: the general path decides

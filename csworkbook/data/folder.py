@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .atomic import replaced_folder
 from .dataset import Dataset
 from .errors import DataError
 from .schema import TABLES, Col, data_dictionary_markdown
@@ -262,6 +263,7 @@ def _read_cells(name: str, file: Path):
     else:
         raw = _read_csv_arrow(file)
         if raw is None:
+            _refuse_nul(file)  # pandas' C parser would silently cut a cell at a NUL byte
             df = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""])
             raw = {c: df[c] for c in df}, df.index
     return raw
@@ -285,11 +287,48 @@ def read_table(name: str, file: Path) -> pd.DataFrame:
     out = {}
     for col in spec.columns:
         cells = raw.pop(col.name)  # let each column's text go once converted
+        if col.dtype == "string":
+            _refuse_control_characters(cells, col, file)
         fast = _typed(cells, col) if isinstance(cells, pd.Series) else _from_text(cells, col)
         out[col.name] = fast if fast is not None else _parse_column(_as_read(cells), col, file)
     for c, cells in raw.items():  # extra columns, as read
         out[c] = _as_read(cells)
     return pd.DataFrame({k: v.array for k, v in out.items()}, index=index, copy=False)
+
+
+# Tabs, line feeds and carriage returns are text; every other control character is damage.
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _refuse_control_characters(cells, col: Col, file: Path) -> None:
+    """A text cell holding a NUL or another control character is damage, never cut."""
+    if isinstance(cells, pd.Series):
+        bad = cells.astype("string").str.contains(_CONTROL, regex=True).fillna(False)
+        bad = bad.to_numpy(dtype=bool)
+    else:
+        import pyarrow.compute as pc
+
+        hit = pc.match_substring_regex(cells, _CONTROL)
+        if not pc.any(hit).as_py():
+            return
+        bad = hit.to_numpy(zero_copy_only=False)
+        bad = np.asarray(pd.array(bad, dtype="boolean").fillna(False), dtype=bool)
+    if bad.any():
+        raise DataError(
+            f"{file}: column {col.name!r} holds control characters (such as NUL) in "
+            f"{int(bad.sum())} row(s) (file rows {_bad_rows(pd.Series(bad))}). The file is "
+            "damaged: export it again, or remove those characters."
+        )
+
+
+def _refuse_nul(file: Path) -> None:
+    data = file.read_bytes()
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise DataError(
+            f"{file}: holds a NUL byte (first on line {line}). The file is damaged: export "
+            "it again, or remove that byte."
+        )
 
 
 def _as_read(cells) -> pd.Series:
@@ -301,11 +340,16 @@ def _as_read(cells) -> pd.Series:
 
 
 def _find_table_file(folder: Path, name: str) -> Path | None:
-    for ext in (".parquet", ".csv"):
-        f = folder / f"{name}{ext}"
-        if f.exists():
-            return f
-    return None
+    found = [folder / f"{name}{ext}" for ext in (".parquet", ".csv")]
+    found = [f for f in found if f.exists()]
+    if len(found) > 1:
+        raise DataError(
+            f"{folder}: holds both {found[0].name} and {found[1].name}; they may come from "
+            "different runs. Keep the one you mean and delete the other."
+        )
+    if found and not found[0].is_file():
+        raise DataError(f"{found[0]}: is not a file; a table must be a .csv or .parquet file.")
+    return found[0] if found else None
 
 
 def read_folder(folder: str | os.PathLike, *, validate_data: bool = True) -> Dataset:
@@ -322,9 +366,7 @@ def read_folder(folder: str | os.PathLike, *, validate_data: bool = True) -> Dat
             f"{meta_file}: missing. Create it with one line such as `as_of: 2025-12-31` "
             "(the date your export was taken)."
         )
-    meta = yaml.safe_load(meta_file.read_text(encoding="utf-8")) or {}
-    if "as_of" not in meta:
-        raise DataError(f"{meta_file}: has no `as_of:` line; add the date the data was taken.")
+    meta = _read_meta(meta_file)
     tables = {}
     for name in TABLES:
         f = _find_table_file(folder, name)
@@ -340,7 +382,45 @@ def read_folder(folder: str | os.PathLike, *, validate_data: bool = True) -> Dat
         report = validate(tables)
         if not report.ok:
             raise DataError(f"{folder}: {report}", report)
-    return Dataset(tables=tables, as_of=pd.Timestamp(meta.pop("as_of")), meta=meta)
+    as_of = meta.pop("as_of")
+    return Dataset(tables=tables, as_of=as_of, meta=meta)
+
+
+def _read_meta(meta_file: Path) -> dict:
+    """``dataset.yaml`` as a dict with a parsed ``as_of``, or a DataError saying what to fix."""
+    try:
+        text = meta_file.read_text(encoding="utf-8")
+        meta = yaml.safe_load(text)
+    except OSError as e:
+        raise DataError(f"{meta_file}: cannot be read ({e.strerror}).") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{meta_file}: is not UTF-8 text; save it as UTF-8.") from None
+    except ValueError as e:  # YAML reads 2025-13-45 as a date and fails on it
+        raise DataError(
+            f"{meta_file}: holds a date that does not exist ({e}); write as_of as YYYY-MM-DD."
+        ) from None
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise DataError(
+            f"{meta_file}: is not valid YAML{line}. It needs at least one line such as "
+            "`as_of: 2025-12-31`."
+        ) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise DataError(f"{meta_file}: should hold `key: value` lines such as `as_of: 2025-12-31`.")
+    if "as_of" not in meta:
+        raise DataError(f"{meta_file}: has no `as_of:` line; add the date the data was taken.")
+    try:
+        meta["as_of"] = pd.Timestamp(str(meta["as_of"])).normalize()
+    except (ValueError, TypeError):
+        raise DataError(
+            f"{meta_file}: as_of {meta['as_of']!r} is not a date; write it as YYYY-MM-DD."
+        ) from None
+    if pd.isna(meta["as_of"]):
+        raise DataError(f"{meta_file}: as_of is empty; write the date as YYYY-MM-DD.")
+    return meta
 
 
 def _format_for_csv(df: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -356,28 +436,39 @@ def _format_for_csv(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return out
 
 
+def dataset_files() -> set[str]:
+    """Names a dataset folder may hold: what :func:`write_dataset` writes."""
+    tables = {f"{n}{ext}" for n in TABLES for ext in (".csv", ".parquet")}
+    return tables | {META_FILE, "DATA_DICTIONARY.md"}
+
+
 def write_dataset(ds: Dataset, path: str | os.PathLike, *, fmt: str = "csv") -> Path:
-    """Write a Dataset as one file per table plus ``dataset.yaml``; same data, same bytes."""
+    """Write a Dataset as one file per table plus ``dataset.yaml``; same data, same bytes.
+
+    The folder is written whole or not at all: files go to a temporary folder beside it that
+    replaces it when complete, so a killed run leaves the previous dataset intact, and a
+    second writer to the same folder is refused while the first runs. A folder holding
+    anything but dataset files is refused rather than replaced.
+    """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in TABLES:
-        if name not in ds.tables:
-            continue
-        df = ds.tables[name][TABLES[name].column_names]
-        if fmt == "csv":
-            _format_for_csv(df, name).to_csv(
-                folder / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8"
-            )
-        else:
-            df.to_parquet(folder / f"{name}.parquet", index=False)
-    # Spreadsheet users open the folder, not README: the dictionary travels with the data.
-    (folder / "DATA_DICTIONARY.md").write_text(
-        "# Data dictionary\n\n" + data_dictionary_markdown(), encoding="utf-8"
-    )
-    meta = {"as_of": ds.as_of.strftime("%Y-%m-%d"), **ds.meta}
-    (folder / META_FILE).write_text(
-        yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
-    return folder
+    with replaced_folder(path, allowed=dataset_files()) as folder:
+        for name in TABLES:
+            if name not in ds.tables:
+                continue
+            df = ds.tables[name][TABLES[name].column_names]
+            if fmt == "csv":
+                _format_for_csv(df, name).to_csv(
+                    folder / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8"
+                )
+            else:
+                df.to_parquet(folder / f"{name}.parquet", index=False)
+        # Spreadsheet users open the folder, not README: the dictionary travels with the data.
+        (folder / "DATA_DICTIONARY.md").write_text(
+            "# Data dictionary\n\n" + data_dictionary_markdown(), encoding="utf-8"
+        )
+        meta = {"as_of": ds.as_of.strftime("%Y-%m-%d"), **ds.meta}
+        (folder / META_FILE).write_text(
+            yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+    return Path(path)
