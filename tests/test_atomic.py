@@ -172,3 +172,19 @@ def test_reading_waits_for_no_lock(small, tmp_path):
     write_dataset(small, tmp_path / "d")
     (tmp_path / ".d.lock").write_text(str(os.getpid()))
     assert len(csworkbook.load(tmp_path / "d").accounts) == len(small.accounts)
+
+
+def test_a_damaged_parquet_table_names_its_file(small, tmp_path):
+    write_dataset(small, tmp_path / "d", fmt="parquet")
+    (tmp_path / "d" / "contracts.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(DataError, match=r"contracts.parquet: is damaged or not a PARQUET file"):
+        csworkbook.load(tmp_path / "d")
+
+
+def test_an_unreadable_table_names_its_file(small, tmp_path):
+    if os.name != "posix" or os.geteuid() == 0:
+        pytest.skip("root reads every file; permissions cannot be tested here")
+    write_dataset(small, tmp_path / "d")
+    (tmp_path / "d" / "contracts.csv").chmod(0)
+    with pytest.raises(DataError, match="contracts.csv: cannot be read"):
+        csworkbook.load(tmp_path / "d")

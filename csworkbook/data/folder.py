@@ -277,7 +277,17 @@ def read_table(name: str, file: Path) -> pd.DataFrame:
     :func:`_parse_column`, which names the file, column, rows and values of any bad cell.
     """
     spec = TABLES[name]
-    raw, index = _read_cells(name, file)
+    try:
+        raw, index = _read_cells(name, file)
+    except OSError as e:
+        raise DataError(f"{file}: cannot be read ({e.strerror or e}).") from None
+    except Exception as e:  # pyarrow's and pandas' parser errors: a damaged file
+        if isinstance(e, DataError):
+            raise
+        raise DataError(
+            f"{file}: is damaged or not a {file.suffix[1:].upper()} file ({type(e).__name__}: "
+            f"{str(e).splitlines()[0] if str(e) else ''}). Write it again or replace it."
+        ) from None
     missing = [c for c in spec.column_names if c not in raw]
     if missing:
         raise DataError(
