@@ -41,6 +41,7 @@ TOUCHPOINT_KINDS = ("onboarding_call", "training", "check_in", "qbr", "ebr", "em
 SENTIMENTS = ("negative", "neutral", "positive")
 MILESTONES = ("kickoff", "integrated", "first_value", "team_rollout")
 STAKEHOLDER_EVENTS = ("champion_left", "sponsor_changed", "reorg")
+ARMS = ("treatment", "control")
 SCENARIOS = (
     "none",
     # heavy users who churn anyway
@@ -324,6 +325,49 @@ TABLES: dict[str, Table] = {
                 _id("account_id", "Customer company."),
                 Col("date", "date", "When it became known."),
                 Col("event", "string", "What changed.", allowed=STAKEHOLDER_EVENTS),
+            ),
+            references=_ACC,
+        ),
+        Table(
+            "account_costs",
+            "one row per customer company: what winning it cost and what serving it costs",
+            ("account_id",),
+            (
+                _id("account_id", "Customer company.", unique=True),
+                Col(
+                    "acquisition_cost",
+                    "float",
+                    "Sales and marketing spent to win the customer (its CAC), once.",
+                    min_value=0,
+                ),
+                Col(
+                    "cost_to_serve",
+                    "float",
+                    "Cost of serving it per year as a customer: CSM time and support "
+                    "(hosting and licences sit in the gross margin).",
+                    min_value=0,
+                ),
+            ),
+            references=_ACC,
+        ),
+        Table(
+            "experiments",
+            "one row per customer enrolled in a randomised CS play",
+            ("experiment", "account_id"),
+            (
+                Col("experiment", "string", "Name of the play, e.g. 'save_play'."),
+                _id("account_id", "Customer company."),
+                Col("enrolled_date", "date", "When the customer was enrolled and its arm drawn."),
+                Col("target_date", "date", "The renewal date the play works towards."),
+                Col("arm", "string", "Group drawn at random.", allowed=ARMS),
+                Col(
+                    "risk_at_enrolment",
+                    "float",
+                    "Churn probability the risk list showed at enrolment.",
+                    nullable=True,
+                    min_value=0,
+                    max_value=1,
+                ),
             ),
             references=_ACC,
         ),

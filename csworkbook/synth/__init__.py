@@ -15,10 +15,10 @@ Example
 from __future__ import annotations
 
 from ..data.dataset import Dataset
-from .config import HEAVY_SCENARIOS, LIGHT_SCENARIOS, WorldConfig
+from .config import HEAVY_SCENARIOS, LIGHT_SCENARIOS, SavePlay, WorldConfig
 from .world import assemble, simulate_world
 
-__all__ = ["generate", "WorldConfig", "HEAVY_SCENARIOS", "LIGHT_SCENARIOS"]
+__all__ = ["generate", "WorldConfig", "SavePlay", "HEAVY_SCENARIOS", "LIGHT_SCENARIOS"]
 
 
 def generate(
@@ -30,6 +30,7 @@ def generate(
     segment_mix: tuple[float, float, float] = (0.15, 0.35, 0.50),
     scenario_rates: dict[str, float] | None = None,
     currency: str = "USD",
+    save_play: SavePlay | dict | bool | None = None,
 ) -> Dataset:
     """Generate a synthetic customer base as a :class:`~csworkbook.Dataset`.
 
@@ -50,7 +51,23 @@ def generate(
         (see :data:`csworkbook.synth.config.WorldConfig`). Set a rate to 0 to switch one off.
     currency : str, default "USD"
         Currency label of every money column.
+    save_play : SavePlay, dict or bool, optional
+        Run a randomised save play (:class:`SavePlay`; ``True`` for its defaults, a dict for
+        some of its fields). Off by default. Its enrolments are in the ``experiments`` table
+        and its true effect in ``ds.meta["generator"]["save_play"]``.
+
+    Examples
+    --------
+    >>> ds = generate(300, seed=2, save_play={"save_rate": 0.4})
+    >>> ds.meta["generator"]["save_play"]["save_rate"], sorted(ds.experiments.arm.unique())
+    (0.4, ['control', 'treatment'])
     """
+    if save_play is True:
+        save_play = SavePlay()
+    elif isinstance(save_play, dict):
+        save_play = SavePlay(**save_play)
+    elif save_play is False:
+        save_play = None
     cfg = WorldConfig(
         n_accounts=n_accounts,
         seed=seed,
@@ -59,5 +76,6 @@ def generate(
         segment_mix=tuple(segment_mix),
         scenario_rates={**WorldConfig().scenario_rates, **(scenario_rates or {})},
         currency=currency,
+        save_play=save_play,
     )
     return assemble(simulate_world(cfg), cfg)

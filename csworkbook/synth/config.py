@@ -20,6 +20,50 @@ HEAVY_REASON = {
 }
 
 
+@dataclass(frozen=True)
+class SavePlay:
+    """A randomised "save play" run by the CS team over the last months of the history.
+
+    Every annual-or-longer renewal due in the play's window is read by a risk list
+    ``lead_days`` before its date: the list sees the renewal's true churn odds through noise
+    (``read_noise``, in log-odds). A customer whose reading reaches ``threshold`` is enrolled
+    (once, at its first such renewal) and drawn into the play with probability
+    ``treat_share``, else into the control group. The play prevents each would-be churn at
+    the targeted renewal with probability ``save_rate``: the true effect, the share of
+    treated customers' churns it saves, which an analysis should recover from the
+    ``experiments`` table.
+
+    Parameters
+    ----------
+    save_rate : float, default 0.3
+        True share of would-be churns the play prevents.
+    treat_share : float, default 0.5
+        Share of enrolled customers given the play; the others form the control group.
+    threshold : float, default 0.15
+        Churn probability read by the risk list at which a renewal is called at risk.
+    lead_days : int, default 90
+        The play starts this many days before the renewal date.
+    months : int, default 12
+        Customers are enrolled during the last ``months`` months up to ``as_of``.
+    read_noise : float, default 1.5
+        Standard deviation of the risk list's error, in log-odds.
+    """
+
+    save_rate: float = 0.3
+    treat_share: float = 0.5
+    threshold: float = 0.15
+    lead_days: int = 90
+    months: int = 12
+    read_noise: float = 1.5
+
+    def __post_init__(self) -> None:
+        for name in ("save_rate", "treat_share", "threshold"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"save play {name} must be between 0 and 1")
+        if self.lead_days < 0 or self.months < 1 or self.read_noise < 0:
+            raise ValueError("save play lead_days and read_noise must be >= 0, months >= 1")
+
+
 def _default_rates() -> dict[str, float]:
     return {**dict.fromkeys(HEAVY_SCENARIOS, 0.02), **dict.fromkeys(LIGHT_SCENARIOS, 0.025)}
 
@@ -44,6 +88,8 @@ class WorldConfig:
         Share of accounts in each usage blind-spot scenario (seed text 003).
     currency : str
         Currency of every money column.
+    save_play : SavePlay, optional
+        A randomised save play (off by default: the demo world has none).
     """
 
     n_accounts: int = 1500
@@ -53,6 +99,7 @@ class WorldConfig:
     segment_mix: tuple[float, float, float] = (0.15, 0.35, 0.50)
     scenario_rates: dict[str, float] = field(default_factory=_default_rates)
     currency: str = "USD"
+    save_play: SavePlay | None = None
 
     def __post_init__(self) -> None:
         if self.n_accounts < 1:
@@ -74,4 +121,6 @@ class WorldConfig:
         d = asdict(self)
         d["segment_mix"] = list(self.segment_mix)
         d["scenario_rates"] = {k: float(v) for k, v in self.scenario_rates.items()}
+        if self.save_play is None:  # worlds without a play keep their metadata as before
+            del d["save_play"]
         return d

@@ -35,6 +35,7 @@ class Risk:
     champion_left: tuple[np.ndarray, np.ndarray]
     sponsor_or_reorg: tuple[np.ndarray, np.ndarray]
     bad_tickets: tuple[np.ndarray, np.ndarray]
+    play: object = None  # a plays.PlayState when the world runs a save play
 
     def logit(self, a: np.ndarray, day: np.ndarray, k: np.ndarray, monthly: np.ndarray):
         acc = self.acc
@@ -134,6 +135,8 @@ def simulate(con: pd.DataFrame, risk: Risk, cal: Calendar, rng: np.random.Genera
     monthly = term == 1
     x = risk.logit(a, day, k, monthly) + rng.normal(0, 0.35, len(con))[c]
     churn = rng.random(len(c)) < sigmoid(x)
+    if risk.play is not None:  # its own random stream: the draws above are the same either way
+        churn = risk.play.apply(c, k, a, term, day, x, churn)
 
     # Only the first churn of a contract counts; later renewals never happen.
     first_churn = pd.Series(np.where(churn, k, np.iinfo(np.int64).max)).groupby(c).transform("min")

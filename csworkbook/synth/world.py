@@ -83,7 +83,8 @@ def simulate_world(cfg: WorldConfig) -> dict:
     champ = tuple(stake.loc[stake["event"] == "champion_left", ["acc_idx", "day"]].to_numpy().T)
     sponsor = tuple(stake.loc[stake["event"] != "champion_left", ["acc_idx", "day"]].to_numpy().T)
     bad = tuple(tix.loc[ev.is_bad_ticket(tix), ["acc_idx", "day"]].to_numpy().T)
-    risk = ct.Risk(acc, scen, scen_day, ttv / ttv_base, champ, sponsor, bad)
+    play = None if cfg.save_play is None else PlayState(cfg.save_play, len(acc), cal, cfg.seed)
+    risk = ct.Risk(acc, scen, scen_day, ttv / ttv_base, champ, sponsor, bad, play)
 
     # Pass 1: contracts signed at acquisition.
     con1, ren1, path1 = ct.simulate(con1, risk, cal, rng)
@@ -184,6 +185,7 @@ def simulate_world(cfg: WorldConfig) -> dict:
     tps = _keep_active(
         vo.touchpoints(acc, scen, scen_day, disengaged, champ, churn_day, cal, rng), active, cal
     )
+    costs = econ.account_costs(acc, con, tix, active, cal, cfg.seed)  # own stream, drawn last
     return dict(
         cal=cal,
         acc=acc,
@@ -392,6 +394,15 @@ def assemble(w: dict, cfg: WorldConfig) -> Dataset:
         }
     )
 
+    costs = w["costs"]
+    account_costs = pd.DataFrame(
+        {
+            "account_id": aid[costs["acc_idx"]],
+            "acquisition_cost": costs["acquisition_cost"].to_numpy(),
+            "cost_to_serve": costs["cost_to_serve"].to_numpy(),
+        }
+    )
+
     tables = dict(
         accounts=accounts,
         contracts=contracts,
@@ -404,8 +415,11 @@ def assemble(w: dict, cfg: WorldConfig) -> Dataset:
         touchpoints=touchpoints,
         milestones=milestones,
         stakeholder_events=stakeholder_events,
+        account_costs=account_costs,
         truth=truth,
     )
+    if w["play"] is not None:
+        tables["experiments"] = w["play"].table(aid, cal)
     tables = {k: _canonical_dtypes(k, v.reset_index(drop=True)) for k, v in tables.items()}
     meta = {"currency": cfg.currency, "source": "csworkbook.synth", "generator": cfg.as_meta()}
     return Dataset(tables=tables, as_of=cal.as_of, meta=meta)
