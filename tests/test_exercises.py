@@ -45,6 +45,13 @@ def test_every_teaching_notebook_with_exercises_has_at_least_three_questions(dem
         assert len(_bound(module, demo)) >= 3, module
 
 
+def test_every_teaching_notebook_has_an_exercise_notebook_of_the_same_name():
+    teaching = {p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert teaching, "no teaching notebooks"
+    missing = sorted(teaching - {p.name for p in NOTEBOOKS})
+    assert not missing, f"teaching notebooks without exercises/<same name>: {missing}"
+
+
 @pytest.mark.parametrize("module", MODULES)
 @pytest.mark.parametrize("data", ["demo", "small"])
 def test_solutions_pass_stubs_are_not_attempted_and_mistakes_are_named(module, data, request):
