@@ -130,26 +130,17 @@ def _mapping_init(args) -> int:
     return 0
 
 
-# What each part of ``diagnose`` reads: it runs only when every table is there and has rows.
+# Each part of ``diagnose``: its title, the analysis (``Dataset.supports``) that says what it
+# reads, and the function of csworkbook.retention.diagnostics that runs it.
 DIAGNOSES = (
     (
         "Trailing-year retention against benchmark ranges",
-        ("accounts", "mrr_monthly"),
+        "revenue retention GRR / NRR and MRR movements",
         "calibration",
     ),
     (
         "Telling churn from renewal (cross-validated logistic regression)",
-        (
-            "accounts",
-            "contracts",
-            "renewals",
-            "usage",
-            "nps",
-            "tickets",
-            "touchpoints",
-            "stakeholder_events",
-            "milestones",
-        ),
+        "usage only vs all signals",
         "signal_auc",
     ),
 )
@@ -160,10 +151,10 @@ def _diagnose(args) -> int:
 
     ds = _load(args)
     with pd.option_context("display.width", 120, "display.float_format", "{:.3f}".format):
-        for title, needs, func in DIAGNOSES:
-            missing = [t for t in needs if t not in ds.tables or ds.tables[t].empty]
-            if missing:
-                print(f"{title}: skipped, needs {', '.join(missing)}\n")
+        for title, analysis, func in DIAGNOSES:
+            support = ds.supports(analysis)
+            if not support:
+                print(f"{title}: skipped, needs {', '.join(support.brief)}\n")
                 continue
             try:
                 result = getattr(diagnostics, func)(ds)

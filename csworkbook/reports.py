@@ -2,6 +2,8 @@
 
     python -m csworkbook.reports notebooks/reports/dataset_overview.ipynb \\
         --data datasets/demo --out build/reports [-p segment smb]
+    python -m csworkbook.reports notebooks/reports/dataset_overview.ipynb \\
+        --data EXPORT --mapping MAP.yaml [--as-of 2026-03-31]
 
 The HTML shows outputs only: no code, no ``In [n]:`` / ``Out[n]:`` prompts. :func:`readable`
 turns a result table into what a reader expects: "GRR" rather than ``grr``, ``$1,486,230``
@@ -98,10 +100,15 @@ def readable(df, *, currency: str = "USD"):
     return out
 
 
-def run_report(template, data, out_dir, parameters: dict | None = None) -> Path:
-    """Execute ``template`` on the dataset folder ``data``; returns the HTML file written.
+def run_report(
+    template, data, out_dir, parameters: dict | None = None, *, mapping=None, as_of=None
+) -> Path:
+    """Execute ``template`` on ``data`` (a dataset folder, or an export read through
+    ``mapping``); returns the HTML file written.
 
-    The output name is the template's name plus the parameter values, sanitised.
+    ``parameters`` are the template's own (``{"segment": "smb"}``), matched to its parameters
+    cell whatever their case; a name the template does not take is an error. The output name
+    is the template's name plus their values, sanitised.
     """
     import nbformat
     import papermill as pm
@@ -109,8 +116,23 @@ def run_report(template, data, out_dir, parameters: dict | None = None) -> Path:
 
     template, out_dir = Path(template), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    params = {"data": str(Path(data).resolve()), **(parameters or {})}
-    suffix = "".join(f"-{safe_name(v)}" for k, v in sorted(params.items()) if k != "data")
+    declared = {name.lower(): name for name in pm.inspect_notebook(str(template))}
+    given = {}
+    for key, value in (parameters or {}).items():
+        name = declared.get(str(key).lower())
+        if name is None or name in ("DATA", "MAPPING", "AS_OF"):
+            takes = ", ".join(n for n in declared.values() if n not in ("DATA", "MAPPING", "AS_OF"))
+            raise ValueError(
+                f"{template.name} has no parameter {key!r} to set with -p; it takes "
+                f"{takes or 'none'} (the data comes from --data, --mapping and --as-of)"
+            )
+        given[name] = value
+    params = {"DATA": str(Path(data).resolve()), **given}
+    if mapping is not None:
+        params["MAPPING"] = str(Path(mapping).resolve())
+    if as_of is not None:
+        params["AS_OF"] = str(as_of)
+    suffix = "".join(f"-{safe_name(v)}" for k, v in sorted(given.items()))
     stem = safe_name(template.stem + suffix)
     executed = out_dir / f"{stem}.ipynb"
     pm.execute_notebook(
@@ -135,7 +157,16 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m csworkbook.reports", description=__doc__.split("\n\n")[0]
     )
     p.add_argument("template", type=Path, help="report notebook (in notebooks/reports/)")
-    p.add_argument("--data", type=Path, required=True, help="dataset folder")
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="dataset folder; with --mapping the export file or folder",
+    )
+    p.add_argument(
+        "--mapping", type=Path, help="mapping file (YAML) for an export in its own layout"
+    )
+    p.add_argument("--as-of", help="with --mapping: the date the export was taken")
     p.add_argument(
         "--out", type=Path, default=Path("build/reports"), help="folder (default %(default)s)"
     )
@@ -149,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         help="a template parameter, e.g. -p segment smb (repeatable)",
     )
     args = p.parse_args(argv)
-    html = run_report(args.template, args.data, args.out, dict(args.param))
+    html = run_report(
+        args.template, args.data, args.out, dict(args.param), mapping=args.mapping, as_of=args.as_of
+    )
     print(f"wrote {html}")
     return 0
 

@@ -3,7 +3,7 @@
 import pytest
 
 from csworkbook.devtools.nbcheck import problems
-from csworkbook.reports import run_report, safe_name
+from csworkbook.reports import main, run_report, safe_name
 
 from .conftest import DEMO, ROOT
 
@@ -30,6 +30,27 @@ def test_report_renders_to_html(template, tmp_path):
     assert html.name == f"{template.stem}-smb.html"
     text = html.read_text(encoding="utf-8")
     assert "segment smb" in text and "Traceback" not in text
+
+
+def test_report_takes_only_its_own_parameters(tmp_path):
+    template = ROOT / "notebooks" / "reports" / "dataset_overview.ipynb"
+    with pytest.raises(ValueError, match="no parameter 'segmnt'.*it takes SEGMENT"):
+        run_report(template, DEMO, tmp_path, {"segmnt": "smb"})
+    with pytest.raises(ValueError, match="the data comes from --data, --mapping and --as-of"):
+        run_report(template, DEMO, tmp_path, {"mapping": "other.yaml"})
+
+
+def test_report_command_reads_an_export_through_a_mapping(tmp_path, capsys):
+    template = ROOT / "notebooks" / "reports" / "dataset_overview.ipynb"
+    card = ROOT / "tests" / "fixtures" / "exports" / "card"
+    args = ["--data", str(card), "--mapping", str(card / "mapping.yaml"), "--out", str(tmp_path)]
+    assert main([str(template), *args, "-p", "segment", "smb"]) == 0
+    html = tmp_path / "dataset_overview-smb.html"
+    assert f"wrote {html}" in capsys.readouterr().out
+    text = html.read_text(encoding="utf-8")
+    assert "segment smb" in text and "300 accounts" in text and "Traceback" not in text
+    # no amounts in the export: the revenue sections say so instead of showing 0% or NaN
+    assert "revenue retention GRR / NRR and MRR movements: skipped" in text
 
 
 def test_output_names_from_data_are_sanitised():

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..retention.features import account_signals, contracts_in_force, in_force
-from ..retention.observations import account_churn_dates
+from ..retention.features import contracts_in_force, in_force
+from ..retention.observations import account_churn_dates, signals
 
 
 def scoring_dates(as_of, *, weeks: int = 52, every_days: int = 7) -> pd.DatetimeIndex:
@@ -51,7 +51,9 @@ def health_frame(ds, dates, *, horizon_days: int = 90) -> pd.DataFrame:
     Parameters
     ----------
     ds : Dataset
-        Needs usage, nps, tickets, touchpoints, stakeholder_events and milestones.
+        Needs accounts, contracts and mrr_monthly (churn dates). Signals come from usage,
+        nps, tickets, touchpoints, stakeholder_events and milestones; those of a table the
+        dataset lacks are NA, and the scorecard's missing-data policy decides what that means.
     dates : list of date-like
         Scoring dates. A customer is scored on a date when it has started and not churned.
     horizon_days : int
@@ -76,7 +78,7 @@ def health_frame(ds, dates, *, horizon_days: int = 90) -> pd.DataFrame:
     # one join of the observations with their contracts in force serves seats, ARR, renewal
     live = contracts_in_force(ds.contracts, obs, ["seats", "arr", "term_months"])
     obs["seats"] = in_force(ds.contracts, obs, "seats", live=live)
-    X = account_signals(ds, obs, lead_days=0)
+    X = signals(ds, obs, lead_days=0)
     acc = ds.accounts.set_index("account_id")
     out = pd.concat([obs[["account_id", "obs_date", "churn_date", "churned"]], X], axis=1)
     out["segment"] = obs["account_id"].map(acc["segment"]).to_numpy()

@@ -11,12 +11,49 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .features import account_signals, seats_at
+from ..data.dataset import Dataset, empty_table
+from .features import USAGE_FEATURES, account_signals, seats_at
 from .survival import lifetimes
+
+# The signal columns each optional table feeds. Data without the table (or with no rows in
+# it) has no such signal: the columns are NA, never a count of 0, so scorecards apply their
+# missing-data policy and models their imputation.
+SIGNAL_TABLES = {
+    "usage": [*USAGE_FEATURES, "days_since_active", "key_actions_pct_change"],
+    "nps": ["recommend_mean", "nps_detractors"],
+    "tickets": ["low_csat_tickets", "urgent_tickets"],
+    "stakeholder_events": ["champion_left", "sponsor_or_reorg"],
+    "touchpoints": [
+        "business_reviews",
+        "negative_touches",
+        "positive_touches",
+        "business_reviews_per_year",
+    ],
+    "milestones": ["days_to_first_value"],
+}
+
+
+def signals(ds, obs: pd.DataFrame, *, lead_days: int = 0) -> pd.DataFrame:
+    """:func:`~csworkbook.retention.features.account_signals` on whatever the dataset holds:
+    the signals of a table it lacks (see :data:`SIGNAL_TABLES`) are NA.
+
+    >>> crm = Dataset({t: ds[t] for t in ("accounts", "contracts", "mrr_monthly")}, ds.as_of)  # doctest: +SKIP
+    >>> signals(crm, obs)["recommend_mean"].isna().all()  # no survey table: NA   # doctest: +SKIP
+    True
+    """
+    ds.require("accounts", "contracts", to="account signals")
+    absent = [t for t in SIGNAL_TABLES if t not in ds.tables or ds.tables[t].empty]
+    if absent:
+        ds = Dataset({**ds.tables, **{t: empty_table(t) for t in absent}}, ds.as_of, ds.meta)
+    X = account_signals(ds, obs, lead_days=lead_days)
+    for t in absent:
+        X[SIGNAL_TABLES[t]] = np.nan
+    return X
 
 
 def account_churn_dates(ds) -> pd.DataFrame:
     """First paid month and churn date (first month paying nothing; NaT if still paying)."""
+    ds.require("mrr_monthly", to="churn dates (they come from monthly revenue)")
     lt = lifetimes(ds.mrr_monthly)
     churn = (
         pd.PeriodIndex(lt["start"], freq="M") + lt["months"].astype(int).to_numpy()
@@ -88,7 +125,7 @@ def observation_dates(
 def observation_dataset(ds, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Observations and their features (all computed from data before each date)."""
     obs = observation_dates(ds, **kwargs)
-    X = account_signals(ds, obs, lead_days=0)
+    X = signals(ds, obs, lead_days=0)
     seg = ds.accounts.set_index("account_id")["segment"]
     X["segment"] = obs["account_id"].map(seg).to_numpy()
     return obs, X
@@ -97,13 +134,14 @@ def observation_dataset(ds, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
 def current_observations(ds) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every account paying in the last month, observed on ``as_of`` (no label: the future
     is unknown), with the same features as :func:`observation_dataset`: what to score today."""
+    ds.require("mrr_monthly", to="today's customers (those paying in the last month)")
     last = ds.mrr_monthly["month"].max()
     live = ds.mrr_monthly.loc[ds.mrr_monthly["month"] == last, "account_id"].drop_duplicates()
     obs = pd.DataFrame(
         {"account_id": live.sort_values().to_numpy(), "obs_date": ds.as_of + pd.Timedelta(days=1)}
     )
     obs["seats"] = seats_at(ds.contracts, obs)
-    X = account_signals(ds, obs, lead_days=0)
+    X = signals(ds, obs, lead_days=0)
     X["segment"] = obs["account_id"].map(ds.accounts.set_index("account_id")["segment"]).to_numpy()
     return obs, X
 
