@@ -15,9 +15,13 @@ Reports are the only part of the package, with the CLI, that writes files.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
+
+from .data.atomic import write_bytes_atomically, writer_lock
 
 
 def safe_name(text: str) -> str:
@@ -134,21 +138,36 @@ def run_report(
         params["AS_OF"] = str(as_of)
     suffix = "".join(f"-{safe_name(v)}" for k, v in sorted(given.items()))
     stem = safe_name(template.stem + suffix)
-    executed = out_dir / f"{stem}.ipynb"
-    pm.execute_notebook(
-        str(template),
-        str(executed),
-        parameters=params,
-        cwd=str(template.parent),
-        progress_bar=False,
-        log_output=False,
-    )
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    html = out_dir / f"{stem}.html"
-    html.write_text(body, encoding="utf-8")
+    executed, html = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html"
+    failed = out_dir / f"{stem}.failed.ipynb"
+    # Papermill writes its output after every cell: run into a hidden file and move the
+    # results into place only when complete, so a killed run never leaves a partial
+    # notebook beside the previous HTML. A failed run keeps its notebook, error included.
+    with writer_lock(executed):
+        fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".ipynb", dir=out_dir)
+        os.close(fd)
+        running = Path(name)
+        try:
+            pm.execute_notebook(
+                str(template),
+                str(running),
+                parameters=params,
+                cwd=str(template.parent),
+                progress_bar=False,
+                log_output=False,
+            )
+        except BaseException:
+            if running.exists() and running.stat().st_size:
+                os.replace(running, failed)
+            running.unlink(missing_ok=True)
+            raise
+        exporter = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        )
+        body, _ = exporter.from_notebook_node(nbformat.read(running, as_version=4))
+        write_bytes_atomically(html, body.encode("utf-8"))
+        os.replace(running, executed)
+        failed.unlink(missing_ok=True)
     return html
 
 

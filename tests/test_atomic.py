@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,83 @@ def test_an_unreadable_table_names_its_file(small, tmp_path):
     (tmp_path / "d" / "contracts.csv").chmod(0)
     with pytest.raises(DataError, match="contracts.csv: cannot be read"):
         csworkbook.load(tmp_path / "d")
+
+
+def _slow_template(path, seconds):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(
+        'DATA: str = ""  # data\nMAPPING: str = ""  # m\nAS_OF: str = ""  # d'
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell("print('started', flush=True)"),
+        nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})\nprint('done')"),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+REPORT = """
+import sys
+import time
+from csworkbook.reports import run_report
+run_report(sys.argv[1], sys.argv[2], sys.argv[3])
+"""
+
+
+def test_a_killed_report_leaves_the_previous_report_intact(tmp_path):
+    from csworkbook.reports import run_report
+
+    quick = _slow_template(tmp_path / "overview.ipynb", 0)
+    out = tmp_path / "out"
+    html = run_report(quick, ROOT / "datasets" / "demo", out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"overview.ipynb", "overview.html"}
+    _slow_template(quick, 60)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", REPORT, str(quick), str(ROOT / "datasets" / "demo"), str(out)],
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(600):  # until papermill has written the running notebook once
+            running = [
+                p for p in out.iterdir() if p.name.startswith(".overview.") and p.suffix == ".ipynb"
+            ]
+            if running and b"started" in running[0].read_bytes():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the report never started")
+        with pytest.raises(DataError, match="another csworkbook process"):
+            run_report(quick, ROOT / "datasets" / "demo", out)  # a second writer is refused
+    finally:
+        proc.kill()
+        proc.wait()
+    visible = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    assert visible == before  # the previous complete report, nothing half-written beside it
+    assert html.read_bytes() == before["overview.html"]
+
+
+def test_a_failed_report_keeps_its_notebook_with_the_error(tmp_path):
+    import nbformat
+    import papermill as pm
+
+    from csworkbook.reports import run_report
+
+    bad = _slow_template(tmp_path / "bad.ipynb", 0)
+    nb = nbformat.read(bad, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("1 / 0"))
+    nbformat.write(nb, bad)
+    with pytest.raises(pm.PapermillExecutionError):
+        run_report(bad, ROOT / "datasets" / "demo", tmp_path / "out")
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["bad.failed.ipynb"]
+    assert "ZeroDivisionError" in (tmp_path / "out" / "bad.failed.ipynb").read_text()
