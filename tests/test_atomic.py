@@ -269,3 +269,24 @@ def test_a_failed_report_keeps_its_notebook_with_the_error(tmp_path):
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["bad.failed.ipynb"]
     assert "ZeroDivisionError" in (tmp_path / "out" / "bad.failed.ipynb").read_text()
+
+
+@pytest.mark.parametrize("kind", ["loop", "broken", "folder", "empty", "ragged"])
+def test_odd_table_files_are_named_not_taken_as_missing(small, tmp_path, kind):
+    write_dataset(small, tmp_path / "d")
+    f = tmp_path / "d" / "tickets.csv"
+    f.unlink()
+    if kind == "loop":
+        f.symlink_to(f)
+    elif kind == "broken":
+        f.symlink_to(tmp_path / "nowhere.csv")
+    elif kind == "folder":
+        f.mkdir()
+    elif kind == "empty":
+        f.write_bytes(b"")
+    else:
+        small.tickets.to_csv(f, index=False)
+        with f.open("a") as out:
+            out.write("T9,A1,2025-01-01,2025-01-02,low,bug,3,extra,fields\n")
+    with pytest.raises(DataError, match="tickets.csv"):
+        csworkbook.load(tmp_path / "d")

@@ -351,14 +351,17 @@ def _as_read(cells) -> pd.Series:
 
 def _find_table_file(folder: Path, name: str) -> Path | None:
     found = [folder / f"{name}{ext}" for ext in (".parquet", ".csv")]
-    found = [f for f in found if f.exists()]
+    found = [f for f in found if f.exists() or f.is_symlink()]  # a broken link is named too
     if len(found) > 1:
         raise DataError(
             f"{folder}: holds both {found[0].name} and {found[1].name}; they may come from "
             "different runs. Keep the one you mean and delete the other."
         )
     if found and not found[0].is_file():
-        raise DataError(f"{found[0]}: is not a file; a table must be a .csv or .parquet file.")
+        raise DataError(
+            f"{found[0]}: is not a readable file (a folder, a broken link or a link loop); a "
+            "table must be a .csv or .parquet file."
+        )
     return found[0] if found else None
 
 
