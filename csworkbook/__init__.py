@@ -20,7 +20,19 @@ from .loading import load
 __version__ = "0.1.0"
 __all__ = ["Dataset", "DataError", "load", "write_dataset", "__version__"]
 
-_SUBPACKAGES = {"data", "exports", "synth", "retention", "health", "value", "viz", "reports", "cli"}
+_SUBPACKAGES = {
+    "data",
+    "exports",
+    "synth",
+    "retention",
+    "health",
+    "value",
+    "operations",
+    "exercises",
+    "viz",
+    "reports",
+    "cli",
+}
 
 
 def __getattr__(name: str):
