@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from csworkbook import viz
+from csworkbook import DataError, viz
 from csworkbook.health import blindspots, validation
 from csworkbook.stats import wilson_interval
 
@@ -237,6 +237,24 @@ def test_learned_weights_converge_and_score_new_rows_as_the_model_does():
     assert np.allclose(s, by_hand)
     # judged on the later period, the learned score still ranks churners
     assert validation.auc(judge.assign(score=s)) > 0.7
+
+
+def test_learned_weights_leave_out_measures_with_no_values_and_say_so():
+    # a measure whose table the data lacks is NA on every row: scikit-learn cannot take it
+    d = learned_world().assign(nps=np.nan)
+    fit, judge = validation.time_split(d, "2025-01-01")
+    lw = validation.learned_weights(fit, fit["churned"], columns=["x", "nps", "noise"])
+    assert list(lw.index) == ["x", "noise"]
+    assert lw.attrs["left_out"] == ["nps"]
+    assert lw.attrs["note"] == "left out, no values to learn from: nps"
+    assert lw["learned_pct"].sum() == pytest.approx(100)
+    alone = validation.learned_weights(fit, fit["churned"], columns=["x", "noise"])
+    pd.testing.assert_frame_equal(lw, alone)  # the same fit as without the empty measure
+    assert alone.attrs["note"] == "" and alone.attrs["left_out"] == []
+    s = validation.learned_score(lw, judge)  # new rows are scored on the fitted measures
+    assert s.notna().all() and validation.auc(judge.assign(score=s)) > 0.7
+    with pytest.raises(DataError, match="none of the measures"):
+        validation.learned_weights(fit, fit["churned"], columns=["nps"])
 
 
 def test_score_history_dates_do_not_overlap():

@@ -262,10 +262,9 @@ def test_candidates_are_simplest_first_and_named_by_what_they_see():
 
 def test_notebook_11_claims_hold_on_the_demo(obs_x):
     """What notebook 11's text says about its test period, checked with tolerances."""
-    from csworkbook.retention.diagnostics import DEMO_TEST_FROM, DEMO_VALID_FROM
-
     obs, X = obs_x
-    periods = cm.time_split(obs, valid_from=DEMO_VALID_FROM, test_from=DEMO_TEST_FROM)
+    valid_from, test_from = cm.default_periods("2025-12-31")  # the demo's as_of
+    periods = cm.time_split(obs, valid_from=valid_from, test_from=test_from)
     valid, test = cm.validate_then_test(X, obs.churned, obs.account_id, periods)
     chosen = cm.select_model(valid.table)
     assert chosen.startswith("all signals · logistic L1")

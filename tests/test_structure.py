@@ -4,9 +4,11 @@ import json
 
 import pandas as pd
 
+import csworkbook
 from csworkbook.devtools import readme
-from csworkbook.retention import diagnostics
+from csworkbook.retention import diagnostics, models
 from csworkbook.retention.diagnostics import calibration, signal_auc
+from csworkbook.retention.metrics import trailing_year
 from csworkbook.retention.observations import observation_dataset
 
 from .conftest import ROOT
@@ -15,6 +17,20 @@ from .conftest import ROOT
 def test_demo_retention_falls_in_benchmark_ranges(demo):
     cal = calibration(demo)
     assert cal["within"].all(), cal[~cal["within"]]
+
+
+def test_calibration_of_one_segment_gives_the_rows_it_has():
+    # a single-segment export (every telecom customer is smb): no enterprise or mid-market rows
+    folder = ROOT / "tests" / "fixtures" / "exports" / "telecom"
+    ds = csworkbook.load(folder, mapping=folder / "mapping.yaml")
+    cal = calibration(ds)
+    assert set(cal["group"]) == {"all", "smb"}
+    expected = diagnostics.BENCHMARKS[diagnostics.BENCHMARKS["group"].isin(["all", "smb"])]
+    assert cal[["group", "metric"]].values.tolist() == expected[["group", "metric"]].values.tolist()
+    year = trailing_year(ds.mrr_monthly, ds.as_of, accounts=ds.accounts, by="segment")
+    smb = cal.set_index(["group", "metric"])["value"]
+    assert smb["smb", "logo_churn"] == year.loc["smb", "logo_churn"]
+    assert smb["all", "grr"] == trailing_year(ds.mrr_monthly, ds.as_of)["grr"].iloc[0]
 
 
 def test_usage_alone_misses_what_all_signals_see(demo):
@@ -36,13 +52,18 @@ def test_all_signals_beat_usage_under_every_definition(demo):
     assert three.loc["health scores (notebooks 12-13)", "observations"] > 20 * 1000
 
 
-def test_notebook_11_uses_the_periods_readme_quotes():
+def test_notebook_11_uses_the_periods_readme_quotes(demo):
     nb = json.loads((ROOT / "notebooks" / "11_churn_analysis.ipynb").read_text(encoding="utf-8"))
     params = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
     found = {}
     exec("".join(params["source"]), {}, found)
-    assert found["VALID_FROM"] == diagnostics.DEMO_VALID_FROM
-    assert found["TEST_FROM"] == diagnostics.DEMO_TEST_FROM
+    assert found["VALID_FROM"] == found["TEST_FROM"] == ""  # the defaults README quotes
+    code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "models.default_periods(cs.as_of, valid_from=VALID_FROM, test_from=TEST_FROM)" in code
+    dates = [d.date().isoformat() for d in models.default_periods(demo.as_of)]
+    assert dates == ["2024-08-01", "2025-04-01"]
+    readme_text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert all(d in readme_text for d in dates)
 
 
 def test_heavy_users_churn_more_only_with_the_planted_scenarios(demo):

@@ -9,7 +9,7 @@ import pytest
 
 import csworkbook
 from csworkbook.retention import metrics
-from csworkbook.value import levers, ltv
+from csworkbook.value import levers, lifetime, ltv
 
 from .conftest import ROOT
 
@@ -66,6 +66,85 @@ def test_costs_given_or_assumed_are_said(demo):
     assert given.cac.tolist() == [1.0, 2.0, 3.0] and (given.cost_to_serve == 5.0).all()
     with pytest.raises(ValueError, match="no value for"):
         ltv.unit_costs(demo, cac={"smb": 1.0})
+
+
+def test_money_reads_na_and_unbounded_and_the_table_shows_them():
+    assert ltv.money(206_420.4, "USD") == "USD 206,420"
+    assert ltv.money(np.nan, "USD") == "n/a" and ltv.money(None) == "n/a"
+    assert ltv.money(np.inf, "USD") == "unbounded"
+    table = pd.DataFrame(
+        {"ltv": [2_684_512.0, np.inf], "cac": [275_588.0, np.nan], "churn": [0.05, 0.0]},
+        index=["enterprise", "smb"],
+    )
+    shown = ltv.money_columns(table, ["ltv", "cac"], round_to=-2)
+    assert shown.ltv.tolist() == ["2684500", "unbounded"] and shown.cac.tolist() == [
+        "275600",
+        "n/a",
+    ]
+    assert shown.churn.tolist() == [0.05, 0.0]  # other columns as they were
+    complete = ltv.money_columns(table.iloc[:1], {"ltv": -2, "cac": -3})
+    assert complete.dtypes[["ltv", "cac"]].tolist() == [np.dtype("int64")] * 2  # no gap: integers
+    assert complete.iloc[0][["ltv", "cac"]].tolist() == [2_684_500, 276_000]
+
+
+def test_a_segment_nobody_left_has_an_unbounded_simple_ltv_said_in_words(demo):
+    kept = demo.for_accounts(demo.accounts.account_id)  # a copy to change
+    ent = kept.accounts.account_id[kept.accounts.segment == "enterprise"]
+    m = kept.mrr_monthly
+    last = m[m.account_id.isin(ent)].month.max()
+    paid = m[m.account_id.isin(ent)].groupby("contract_id").month.max()
+    # every enterprise contract keeps paying to the last month: no enterprise churn
+    extra = [
+        m[(m.contract_id == cid)].iloc[[-1]].assign(month=month)
+        for cid, end in paid[paid < last].items()
+        for month in pd.date_range(end + pd.DateOffset(months=1), last, freq="MS")
+    ]
+    kept.tables["mrr_monthly"] = pd.concat([m, *extra], ignore_index=True)
+    t = ltv.ltv_table(kept)
+    assert t.churn["enterprise"] == 0 and np.isinf(t.ltv_simple["enterprise"])
+    assert np.isfinite(t.ltv_discounted["enterprise"])  # discounting bounds it
+    text = ltv.formula(t.loc["enterprise"], currency="USD")
+    assert "/ 0.000 = unbounded" in text and "nan" not in text.lower() and "inf" not in text
+
+
+def test_ltv_functions_name_what_the_data_lacks(demo):
+    no_amounts = csworkbook.Dataset(
+        {
+            "accounts": demo.accounts,
+            "contracts": demo.contracts.assign(arr=0.0),
+            "mrr_monthly": demo.mrr_monthly.assign(mrr=0.0),
+        },
+        demo.as_of,
+    )
+    for call in (ltv.ltv_table, levers.lever_inputs):
+        with pytest.raises(csworkbook.DataError, match=r"`contracts.arr` above 0") as err:
+            call(no_amounts)
+        assert not isinstance(err.value, (KeyError, AttributeError))
+        assert "lifetime value" in str(err.value)
+    crm = csworkbook.Dataset({t: demo[t] for t in ("accounts", "contracts")}, demo.as_of)
+    with pytest.raises(csworkbook.DataError, match=r"monthly revenue \(`mrr_monthly`\)"):
+        lifetime.renewal_periods(crm)
+    with pytest.raises(csworkbook.DataError, match="mrr_monthly"):
+        ltv.annual_churn(crm)
+
+
+def test_a_segment_that_won_nobody_keeps_its_arr_in_the_projection():
+    p = pd.concat(
+        [
+            _inputs(),
+            _inputs(new_per_month=0.0, arpa_new=np.nan, customers_young=0.0, arr_young=0.0).rename(
+                index={"smb": "enterprise"}
+            ),
+        ]
+    )
+    out = levers.project(p)
+    alone = levers.project(_inputs(new_per_month=0.0, arpa_new=0.0).rename(index={"smb": "e"}))
+    # no new customer: its ARR three years out is its book's, not NaN dropped from the total
+    assert out.loc["enterprise", "arr_in_3y"] == pytest.approx(alone.loc["e", "arr_in_3y"])
+    assert out.loc["all", "arr_in_3y"] == pytest.approx(out.arr_in_3y.drop("all").sum())
+    assert np.isnan(out.loc["enterprise", "ltv"])  # no new customer to value...
+    assert out.loc["all", "ltv"] == pytest.approx(out.loc["smb", "ltv"])  # ...nor to weigh
+    assert out.loc["all", "cac"] == pytest.approx(out.loc["smb", "cac"])
 
 
 def _inputs(**kw):
@@ -168,7 +247,8 @@ def test_notebook_runs_on_a_flat_export(notebook, tmp_path):
     )
     assert "320 customers" in text and "Traceback" not in text
     if notebook.startswith("15"):
-        assert "they are skipped" in text  # no usage, tickets, NPS...: sections 2-4 say so
+        # no renewal dates, no renewed renewals, no health signals: the desk says what it needs
+        assert "renewal desk: skipped" in text and "`contracts.renewal_date` with values" in text
     else:
         assert "assumptions (no account_costs table)" in text
 

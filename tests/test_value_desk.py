@@ -1,11 +1,18 @@
 """Renewal desk, expansion candidates and the economics of acting, on the demo."""
 
+import json
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from csworkbook import DataError
+from csworkbook.data.dataset import Dataset
 from csworkbook.value import acting, expansion, renewals
+
+from .conftest import DEMO, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +124,89 @@ def test_expansion_by_segment_is_the_mrr_bridge(demo):
     mine = q[q.segment == "smb"].set_index(q.period[q.segment == "smb"].dt.year).expansion
     assert mine.to_dict() == pytest.approx(by_year.to_dict())
     assert np.isfinite(q.expansion_share.dropna()).all()
+
+
+# --- on whatever the data holds --------------------------------------------------------
+
+FEWER = ("accounts", "contracts", "mrr_monthly", "renewals", "usage")
+
+
+def test_desk_runs_on_fewer_tables_and_leaves_what_it_cannot_see_empty(demo):
+    # a CRM with renewals and product usage, but no CSM activities, tickets or surveys
+    few = Dataset({t: demo[t] for t in FEWER}, demo.as_of)
+    assert few.supports("renewal desk") and few.supports("expansion candidates")
+    history = renewals.renewal_history(few)
+    d = renewals.renewal_desk(few, history=history)
+    full = renewals.renewal_desk(demo)
+    assert set(d.account_id) == set(full.account_id)  # the same renewals come up
+    # scored on usage alone (the scorecard's coverage says how much): whoever the full data scores
+    scored = set(full.account_id[full.churn_risk.notna()])
+    assert set(d.account_id[d.churn_risk.notna()]) == scored and len(scored) > 0.99 * len(d)
+    assert d.last_touch.isna().all() and d.last_touch_kind.isna().all()  # unknown, not "never"
+    assert d.days_since_touch.isna().all() and d.open_tickets.isna().all()  # unknown, not 0
+    w = renewals.work_list(d, n_csms=4)
+    assert (
+        len(w) == len(d)
+        and renewals.expected_renewal_arr(d, history, n_boot=20).notna().all().all()
+    )
+    cand = expansion.expansion_candidates(expansion.expansion_signals(few))
+    assert cand.candidate.any() and cand.band.notna().mean() > 0.95  # scored on usage
+
+
+def test_value_functions_name_the_table_the_data_lacks(demo):
+    def lacking(*tables, **columns):
+        kept = {t: demo[t] for t in ("accounts", "contracts", "mrr_monthly", "renewals", "usage")}
+        kept = {t: df for t, df in kept.items() if t not in tables}
+        kept |= {t: kept[t].assign(**cols) for t, cols in columns.items()}
+        return Dataset(kept, demo.as_of)
+
+    cases = [
+        (lambda: renewals.renewal_desk(lacking("usage")), r"weekly usage \(`usage`\) or"),
+        (
+            lambda: renewals.renewal_desk(lacking(contracts={"renewal_date": pd.NaT})),
+            r"`contracts.renewal_date` with values",
+        ),
+        (lambda: renewals.renewal_history(lacking("renewals")), r"renewal outcomes \(`renewals`\)"),
+        (lambda: renewals.renewal_desk(lacking("renewals")), r"\(`renewals`\)"),
+        (lambda: expansion.expansion_signals(lacking("usage")), r"weekly usage \(`usage`\)"),
+        (lambda: expansion.backtest(lacking("usage"), "2024-12-31"), r"\(`usage`\)"),
+        (
+            lambda: expansion.expansion_by_segment(lacking(mrr_monthly={"mrr": 0.0})),
+            r"`mrr_monthly.mrr` above 0",
+        ),
+        (lambda: expansion.seats_at(lacking("mrr_monthly"), demo.as_of), r"\(`mrr_monthly`\)"),
+    ]
+    for call, names in cases:
+        with pytest.raises(DataError, match=names) as err:
+            call()
+        assert not isinstance(err.value, (KeyError, AttributeError)), err.value
+    history = renewals.renewal_history(demo)
+    with pytest.raises(DataError, match=r"only churned ones.*map every renewal"):
+        renewals.RenewalRisk().fit(history[history.churned])
+
+
+@pytest.mark.slow
+def test_notebook_15_runs_the_desk_on_fewer_tables(tmp_path):
+    pm = pytest.importorskip("papermill")
+    folder = tmp_path / "crm"
+    folder.mkdir()
+    for f in DEMO.iterdir():
+        if f.stem in FEWER or f.name == "dataset.yaml":
+            shutil.copy(f, folder)
+    out = tmp_path / "15.ipynb"
+    pm.execute_notebook(
+        ROOT / "notebooks" / "15_renewals_and_expansion.ipynb",
+        out,
+        parameters={"DATA": str(folder)},
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+        log_output=False,
+    )
+    text = "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        for c in json.loads(out.read_text(encoding="utf-8"))["cells"]
+        for o in c.get("outputs", [])
+    )
+    assert "Note." not in text and "Traceback" not in text  # every section runs
+    assert "renewal plays" in text and "candidates today" in text
+    assert "<NA>" in text  # open tickets and last touches unknown, shown as such

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csworkbook import synth
+from csworkbook import DataError, synth
 from csworkbook.data.validate import validate
 from csworkbook.value import acting
 
@@ -100,6 +100,9 @@ def test_uplift_by_hand():
     assert u.loc["difference", "low"] < 0.1 < u.loc["difference", "high"]
 
 
-def test_play_outcomes_need_an_experiment(small):
-    with pytest.raises(ValueError, match="no experiments table"):
+def test_play_outcomes_need_an_experiment(small, lab):
+    assert not small.supports("save play uplift") and lab.supports("save play uplift")
+    with pytest.raises(DataError, match=r"randomised CS play \(.*\) \(`experiments`\)"):
         acting.play_outcomes(small)
+    with pytest.raises(DataError, match="no customer enrolled in 'win_back'"):
+        acting.play_outcomes(lab, "win_back")

@@ -52,15 +52,23 @@ class Analysis:
 
 
 ANALYSES: dict[str, Analysis] = {
-    "data tour": Analysis("accounts contracts", "00"),
+    "data tour": Analysis("accounts contracts", "00, 10"),
     "signals at a glance": Analysis("usage|nps|milestones|tickets|touchpoints|renewals", "00"),
     "logo churn, tenure and survival": Analysis("accounts mrr_monthly", "08, 11"),
-    "revenue retention GRR / NRR and MRR movements": Analysis("accounts mrr_monthly.mrr>0", "08"),
+    "revenue retention GRR / NRR and MRR movements": Analysis(
+        "accounts mrr_monthly.mrr>0", "03, 08, 10"
+    ),
     "churn rate per renewal": Analysis("renewals.outcome=renewed contracts", "08"),
-    "renewal outcomes and churn reasons": Analysis("renewals.churn_reason", "11"),
-    "time to value": Analysis("milestones contracts", planned="07"),
+    "renewal outcomes and churn reasons": Analysis("renewals.churn_reason", "03, 11"),
+    "time to value": Analysis("milestones contracts", "07"),
+    "onboarding speed and the first renewal": Analysis(
+        "milestones contracts.term_months>11 mrr_monthly", "07"
+    ),
+    "what reaching value sooner is worth": Analysis(
+        "milestones contracts.term_months>11 mrr_monthly.mrr>0", "07"
+    ),
     "early warning from usage": Analysis("usage.active_users>0 mrr_monthly", "02"),
-    "health score": Analysis("usage mrr_monthly tickets|nps|touchpoints", "04, 12"),
+    "health score": Analysis("usage mrr_monthly tickets|nps|touchpoints", "04, 09, 10, 12"),
     "people's health rolled up to their company": Analysis("users nps.user_id", "04"),
     "churn prediction that does not cheat": Analysis("usage.active_users>0 mrr_monthly", "11"),
     "usage blind spots": Analysis("usage mrr_monthly nps|touchpoints|stakeholder_events", "13"),
@@ -69,9 +77,63 @@ ANALYSES: dict[str, Analysis] = {
         "stakeholder_events milestones",
         "11",
     ),
-    "the planted stories in synthetic data": Analysis("truth", "00, 02, 11, 13"),
-    "voice of the customer": Analysis("nps", "08", "10"),
-    "company-wide view": Analysis("tickets nps touchpoints", planned="10"),
+    "the planted stories in synthetic data": Analysis("truth", "00, 01, 02, 07, 11, 13"),
+    "voice of the customer": Analysis("nps", "08, 10"),
+    # principle 1: whom to sign
+    "ICP fit and first-year churn": Analysis("accounts.icp_fit mrr_monthly", "01"),
+    "what a poor fit costs in onboarding and support": Analysis(
+        "accounts.icp_fit mrr_monthly milestones|tickets|touchpoints", "01"
+    ),
+    "LTV / CAC and acquisition cost written off by fit": Analysis(
+        "accounts.icp_fit contracts.arr>0 mrr_monthly.mrr>0 account_costs", "01"
+    ),
+    "poor fits by sales channel": Analysis(
+        "accounts.icp_fit accounts.acquisition_channel mrr_monthly", "01"
+    ),
+    "a fit threshold at signing": Analysis("accounts.icp_fit mrr_monthly.mrr>0", "01"),
+    # principle 3: experience and outcome
+    "customer goals": Analysis("goals goal_reviews", "03"),
+    "experience and outcome": Analysis(
+        "renewals.outcome=renewed contracts goals goal_reviews nps", "03"
+    ),
+    # principle 5: segments and touch models
+    "touch models and the book": Analysis("accounts mrr_monthly.mrr>0", "05"),
+    "CSM books and capacity": Analysis("accounts.csm_id mrr_monthly.mrr>0", "05"),
+    "touchpoint coverage": Analysis("accounts mrr_monthly.mrr>0 touchpoints", "05"),
+    "relationships at renewal": Analysis(
+        "renewals.outcome=renewed contracts nps.user_id|stakeholder_events", "05"
+    ),
+    "adoption after programmes": Analysis("usage.active_users>0 contracts.seats touchpoints", "05"),
+    # principle 6: the product
+    "product feedback by ARR": Analysis("feedback contracts.arr>0", "06"),
+    "roadmap by ARR at risk": Analysis(
+        "feedback contracts.arr>0 contracts.renewal_date renewals.outcome=renewed "
+        "renewals.outcome=churned mrr_monthly "
+        "usage|nps|tickets|touchpoints|stakeholder_events|milestones",
+        "06",
+    ),
+    "the feedback loop closed": Analysis(
+        "feedback.shipped_date contracts renewals.outcome=renewed", "06"
+    ),
+    # principle 9: the CS team on hard numbers
+    "CS coverage and touch frequency": Analysis("accounts mrr_monthly.mrr>0 touchpoints", "09"),
+    "calls to action answered": Analysis("usage mrr_monthly touchpoints", "09"),
+    "GRR / NRR per CSM": Analysis("accounts.csm_id mrr_monthly.mrr>0", "09"),
+    # principle 10: one dataset for the whole company
+    "support: tickets foreseen and repeated": Analysis("tickets mrr_monthly.mrr>0", "10"),
+    "customer success beside support": Analysis("usage mrr_monthly tickets touchpoints", "10"),
+    "lifetime value and its levers": Analysis("accounts contracts.arr>0 mrr_monthly.mrr>0", "14"),
+    "how long customers stay (sBG)": Analysis("accounts contracts mrr_monthly", "14"),
+    "renewal desk": Analysis(
+        "contracts.renewal_date renewals.outcome=renewed renewals.outcome=churned mrr_monthly "
+        "usage|nps|tickets|touchpoints|stakeholder_events|milestones",
+        "15",
+    ),
+    "expansion candidates": Analysis(
+        "usage.active_users>0 contracts.seats mrr_monthly.mrr>0", "10, 15"
+    ),
+    "expansion MRR by segment": Analysis("accounts mrr_monthly.mrr>0", "15"),
+    "save play uplift": Analysis("experiments renewals", "15"),
 }
 
 # How a missing table is named to an analyst, and how to get it.
@@ -97,6 +159,29 @@ TABLE_HINTS: dict[str, tuple[str, str]] = {
         "stakeholder changes",
         "map champion and sponsor changes from the CRM",
     ),
+    "goals": (
+        "customers' stated goals (success plans)",
+        "map the goals recorded at kickoff in the CS platform (`goal`, `stated_date`, "
+        "`achieved_date` under `goals`)",
+    ),
+    "goal_reviews": (
+        "reviews of goal progress",
+        "map the progress recorded at business reviews (`progress` under `goal_reviews`)",
+    ),
+    "feedback": (
+        "product feedback (feature requests, product gaps)",
+        "map the feature requests from the product board or the ticket system (`theme`, "
+        "`request`, `shipped_date` under `feedback`)",
+    ),
+    "account_costs": (
+        "costs per customer (CAC and cost to serve)",
+        "map what winning and serving each customer cost (`acquisition_cost`, `cost_to_serve` "
+        "under `account_costs`), or pass `cac=` and `cost_to_serve=` to `ltv.ltv_table`",
+    ),
+    "experiments": (
+        "a randomised CS play (who was enrolled, when, in which arm)",
+        "record each customer enrolled in a play with the arm drawn at random, and map it",
+    ),
     "truth": ("the synthetic `truth` table", "generate data with `csworkbook generate`"),
 }
 
@@ -110,6 +195,10 @@ COLUMN_HINTS: dict[str, str] = {
     "`reason` under `churn_events`)",
     "usage.active_users": "map the events' user id (`user_id`): active users are counted from it",
     "nps.user_id": "map the respondent of each survey answer",
+    "contracts.arr": "map the contract amounts (ARR or MRR): without them revenue is undefined",
+    "contracts.renewal_date": "map each open contract's next renewal date (`renewal_date` "
+    "under `contracts`)",
+    "contracts.seats": "map the seats each contract pays for (`seats` under `contracts`)",
 }
 
 

@@ -42,6 +42,7 @@ SENTIMENTS = ("negative", "neutral", "positive")
 MILESTONES = ("kickoff", "integrated", "first_value", "team_rollout")
 STAKEHOLDER_EVENTS = ("champion_left", "sponsor_changed", "reorg")
 ARMS = ("treatment", "control")
+FEEDBACK_SOURCES = ("ticket", "nps_comment", "csm_note")
 SCENARIOS = (
     "none",
     # heavy users who churn anyway
@@ -325,6 +326,85 @@ TABLES: dict[str, Table] = {
                 _id("account_id", "Customer company."),
                 Col("date", "date", "When it became known."),
                 Col("event", "string", "What changed.", allowed=STAKEHOLDER_EVENTS),
+            ),
+            references=_ACC,
+        ),
+        Table(
+            "goals",
+            "one row per goal a customer stated at kickoff (its success plan)",
+            ("goal_id",),
+            (
+                _id("goal_id", "Goal identifier.", unique=True),
+                _id("account_id", "Customer company."),
+                Col("stated_date", "date", "When the customer stated it (the kickoff)."),
+                Col(
+                    "goal",
+                    "string",
+                    "The business result the customer bought the product for, e.g. "
+                    "'reduce_reporting_time'.",
+                ),
+                Col(
+                    "target",
+                    "float",
+                    "Improvement aimed for on the goal's own measure, as a share of where it "
+                    "started (0.3: 30% better).",
+                    min_value=0,
+                ),
+                Col(
+                    "achieved_date",
+                    "date",
+                    "Review at which the target was first met; empty if not (yet).",
+                    nullable=True,
+                ),
+            ),
+            references=_ACC,
+        ),
+        Table(
+            "goal_reviews",
+            "one row per goal and review of its progress (business reviews, customer surveys)",
+            ("goal_id", "date"),
+            (
+                _id("goal_id", "Goal reviewed."),
+                _id("account_id", "Customer company."),
+                Col("date", "date", "Date of the review."),
+                Col(
+                    "progress",
+                    "float",
+                    "Share of the target reached: 0 where the customer started, 1 the target met.",
+                    min_value=0,
+                ),
+            ),
+            references={**_ACC, "goal_id": "goals.goal_id"},
+        ),
+        Table(
+            "feedback",
+            "one row per piece of product feedback (a feature request or product gap) a "
+            "customer gave",
+            ("feedback_id",),
+            (
+                _id("feedback_id", "Feedback identifier.", unique=True),
+                _id("account_id", "Customer company."),
+                Col("date", "date", "When it was given."),
+                Col("source", "string", "Where it was recorded.", allowed=FEEDBACK_SOURCES),
+                Col(
+                    "source_id",
+                    "string",
+                    "The ticket_id, response_id or touchpoint_id it was recorded from; empty "
+                    "when unknown.",
+                    nullable=True,
+                ),
+                Col("theme", "string", "Product area it concerns, e.g. 'integrations'."),
+                Col(
+                    "request",
+                    "string",
+                    "The product request (roadmap item) it was filed under, e.g. 'sso_saml'.",
+                ),
+                Col(
+                    "shipped_date",
+                    "date",
+                    "When that request shipped; empty if it has not (yet).",
+                    nullable=True,
+                ),
             ),
             references=_ACC,
         ),

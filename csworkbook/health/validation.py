@@ -23,6 +23,7 @@ from scipy.spatial.distance import squareform
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 
+from ..data.errors import DataError
 from ..retention.models import l1_logistic
 from ..stats import clustered_auc, clustered_rates, wilson_interval
 from .blindspots import WINDOW, caught
@@ -358,6 +359,10 @@ def learned_weights(
     Fit on one period and judge on another (:func:`time_split`): in-sample, a fitted score
     always looks better than it is.
 
+    A measure with no values at all (its table missing from the data) cannot be weighed: it
+    is left out of the result, and ``attrs["note"]`` says which (``attrs["left_out"]`` lists
+    them); :func:`learned_score` then reads the measures that were fitted.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -366,8 +371,19 @@ def learned_weights(
     >>> w = learned_weights(X, churn, columns=["x", "noise"])
     >>> bool(w.loc["x", "coef"] > 0.5), float(w.loc["noise", "coef"])
     (True, 0.0)
+    >>> w = learned_weights(X.assign(nps=np.nan), churn, columns=["x", "noise", "nps"])
+    >>> list(w.index), w.attrs["note"]
+    (['x', 'noise'], 'left out, no values to learn from: nps')
     """
     Z = X[columns].astype(float)
+    empty = [c for c in columns if Z[c].isna().all()]
+    if len(empty) == len(columns):
+        raise DataError(
+            f"learned weights: none of the measures {columns} has a value; the tables they "
+            "come from are missing or empty"
+        )
+    columns = [c for c in columns if c not in empty]
+    Z = Z[columns]
     fill = Z.median()
     Z = Z.fillna(fill)
     mean, sd = Z.mean(), Z.std(ddof=0).replace(0, 1.0)
@@ -392,7 +408,10 @@ def learned_weights(
         index=columns,
     )
     out["learned_pct"] = 100 * out["coef"].abs() / max(out["coef"].abs().sum(), 1e-12)
-    return out.rename_axis("column")
+    out = out.rename_axis("column")
+    out.attrs["left_out"] = empty
+    out.attrs["note"] = f"left out, no values to learn from: {', '.join(empty)}" if empty else ""
+    return out
 
 
 def learned_score(weights: pd.DataFrame, X: pd.DataFrame) -> pd.Series:

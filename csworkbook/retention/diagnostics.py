@@ -48,11 +48,13 @@ BENCHMARKS = pd.DataFrame(
 
 
 def calibration(ds: Dataset) -> pd.DataFrame:
-    """Trailing-year GRR, NRR and logo churn beside the benchmark range for each."""
+    """Trailing-year GRR, NRR and logo churn beside the benchmark range for each: one row per
+    benchmark whose group the data holds (a dataset of one segment gets the company-wide rows
+    and that segment's)."""
     overall = trailing_year(ds.mrr_monthly, ds.as_of)
     by_seg = trailing_year(ds.mrr_monthly, ds.as_of, accounts=ds.accounts, by="segment")
     values = pd.concat([overall, by_seg])
-    out = BENCHMARKS.copy()
+    out = BENCHMARKS[BENCHMARKS["group"].isin(values.index)].reset_index(drop=True)
     out["value"] = [values.loc[g, m] for g, m in zip(out["group"], out["metric"], strict=True)]
     out["within"] = out["value"].between(out["low"], out["high"])
     return out
@@ -169,10 +171,6 @@ def heavy_user_deciles(
 
 
 # ---- one question, three definitions ---------------------------------------------------------
-
-# Validation and test periods of notebook 11 on the demo (tests/test_structure.py checks the
-# notebook's parameters are these).
-DEMO_VALID_FROM, DEMO_TEST_FROM = "2024-08-01", "2025-04-01"
 
 # the columns of :func:`csworkbook.retention.observations.observation_dataset`
 ALL_SIGNALS = [*USAGE_FEATURES, *OTHER_FEATURES, *BEHAVIOUR_EXTRAS, "segment"]
@@ -322,9 +320,7 @@ def readable_definitions(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def demo_prediction(
-    ds: Dataset, *, valid_from=DEMO_VALID_FROM, test_from=DEMO_TEST_FROM, seed: int = 0
-):
+def demo_prediction(ds: Dataset, *, valid_from=None, test_from=None, seed: int = 0):
     """Notebook 11's churn prediction: monthly observations, candidates chosen on the
     validation period, the best of each signal set tested once
     (:func:`csworkbook.retention.models.validate_then_test`). Returns the test
@@ -332,6 +328,7 @@ def demo_prediction(
     from .observations import observation_dataset
 
     obs, X = observation_dataset(ds)
-    periods = models.time_split(obs, valid_from=valid_from, test_from=test_from)
+    v, t = models.default_periods(ds.as_of, valid_from=valid_from, test_from=test_from)
+    periods = models.time_split(obs, valid_from=v, test_from=t)
     _, test = models.validate_then_test(X, obs["churned"], obs["account_id"], periods, seed=seed)
     return test

@@ -41,6 +41,24 @@ class Periods(NamedTuple):
     before_test: np.ndarray
 
 
+def default_periods(as_of, *, valid_from=None, test_from=None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Validation and test start dates for :func:`time_split`: those given, or the defaults
+    of notebook 11 — test on the last 9 months before ``as_of``, validate on the 8 before.
+
+    Examples
+    --------
+    >>> [d.date().isoformat() for d in default_periods(pd.Timestamp("2025-12-31"))]
+    ['2024-08-01', '2025-04-01']
+    >>> default_periods("2025-12-31", test_from="2025-06-01")[1].date().isoformat()
+    '2025-06-01'
+    """
+    day = pd.Timedelta(days=1)
+    as_of = pd.Timestamp(as_of)
+    v = pd.Timestamp(valid_from) if valid_from else as_of - pd.DateOffset(months=17) + day
+    t = pd.Timestamp(test_from) if test_from else as_of - pd.DateOffset(months=9) + day
+    return v, t
+
+
 def time_split(
     obs: pd.DataFrame,
     *,

@@ -10,6 +10,8 @@ from ..data.schema import TABLES, pandas_dtype
 from . import contracts as ct
 from . import economics as econ
 from . import events as ev
+from . import feedback as fd
+from . import success as su
 from . import usage as us
 from . import voice as vo
 from .accounts import assign_scenarios, make_accounts
@@ -186,6 +188,11 @@ def simulate_world(cfg: WorldConfig) -> dict:
         vo.touchpoints(acc, scen, scen_day, disengaged, champ, churn_day, cal, rng), active, cal
     )
     costs = econ.account_costs(acc, con, tix, active, cal, cfg.seed)  # own stream, drawn last
+    # Success plans and product feedback: their own streams too, read from the world as played.
+    goals, reviews = su.success_plans(
+        acc, scen, scen_day, ttv, mil, stake, disengaged, churn_day, active, cal, cfg.seed
+    )
+    fb = fd.feedback(acc, scen, scen_day, tix, resp, tps, mrr, cal, cfg.seed)
     return dict(
         cal=cal,
         acc=acc,
@@ -205,6 +212,9 @@ def simulate_world(cfg: WorldConfig) -> dict:
         disengaged=disengaged,
         churn_day=churn_day,
         costs=costs,
+        goals=goals,
+        reviews=reviews,
+        feedback=fb,
         play=play,
     )
 
@@ -372,6 +382,52 @@ def assemble(w: dict, cfg: WorldConfig) -> Dataset:
         }
     )
 
+    gl = w["goals"]
+    goal_id = _ids("G", len(gl))
+    goals = pd.DataFrame(
+        {
+            "goal_id": goal_id,
+            "account_id": aid[gl["acc_idx"]],
+            "stated_date": dt(gl["day"]),
+            "goal": gl["goal"].to_numpy(),
+            "target": gl["target"].to_numpy(),
+            "achieved_date": dt(gl["achieved"]),
+        }
+    )
+    rv = w["reviews"]
+    goal_reviews = pd.DataFrame(
+        {
+            "goal_id": goal_id[rv["g"].to_numpy()],
+            "account_id": aid[rv["acc_idx"]],
+            "date": dt(rv["day"]),
+            "progress": rv["progress"].to_numpy(),
+        }
+    )
+
+    # Feedback names the ticket, survey answer or CSM activity it was recorded from.
+    fb = w["feedback"]
+    source_ids = {
+        "ticket": pd.Series(tickets["ticket_id"].to_numpy(), index=tix.index),
+        "nps_comment": pd.Series(nps["response_id"].to_numpy(), index=r.index),
+        "csm_note": pd.Series(touchpoints["touchpoint_id"].to_numpy(), index=tp.index),
+    }
+    source_id = np.empty(len(fb), dtype=object)
+    for source, ids in source_ids.items():
+        at = np.flatnonzero(fb["source"].to_numpy() == source)
+        source_id[at] = ids.reindex(fb["src"].to_numpy()[at]).to_numpy()
+    feedback = pd.DataFrame(
+        {
+            "feedback_id": _ids("F", len(fb)),
+            "account_id": aid[fb["acc_idx"]],
+            "date": dt(fb["day"]),
+            "source": fb["source"].to_numpy(),
+            "source_id": source_id,
+            "theme": fb["theme"].to_numpy(),
+            "request": fb["request"].to_numpy(),
+            "shipped_date": dt(fb["shipped"]),
+        }
+    )
+
     truth = pd.DataFrame(
         {
             "account_id": aid,
@@ -415,6 +471,9 @@ def assemble(w: dict, cfg: WorldConfig) -> Dataset:
         touchpoints=touchpoints,
         milestones=milestones,
         stakeholder_events=stakeholder_events,
+        goals=goals,
+        goal_reviews=goal_reviews,
+        feedback=feedback,
         account_costs=account_costs,
         truth=truth,
     )

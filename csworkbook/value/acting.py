@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..data.errors import DataError
 from ..stats import wilson_interval
 
 
@@ -85,13 +86,10 @@ def play_outcomes(ds, experiment: str = "save_play") -> pd.DataFrame:
     """The customers enrolled in ``experiment`` with what happened at the renewal the play
     targeted: ``churned`` (any contract renewing that day churned) and ``arr_at_target`` (the
     ARR that came up for renewal then, 0 if none did)."""
-    if "experiments" not in ds or ds.experiments.empty:
-        raise ValueError(
-            "the dataset has no experiments table (synth.generate(save_play=True) makes one)"
-        )
+    ds.require("experiments", "renewals", to=f"the outcomes of the {experiment!r} experiment")
     ex = ds.experiments[ds.experiments["experiment"] == experiment]
     if ex.empty:
-        raise ValueError(
+        raise DataError(
             f"no customer enrolled in {experiment!r}; experiments: {sorted(ds.experiments.experiment.unique())}"
         )
     r = ds.renewals.assign(churned=ds.renewals["outcome"] == "churned")

@@ -34,6 +34,7 @@ def seats_at(ds, at) -> pd.Series:
     each contract's seats are scaled by its MRR then over its latest MRR, so seats added at a
     later expansion are not read back into the past (seats priced per seat, as the demo's are)."""
     at = pd.Timestamp(at)
+    ds.require("contracts.seats", "mrr_monthly", to="seats on a date")
     c = ds.contracts
     live = c[(c["start_date"] <= at) & (c["end_date"].isna() | (c["end_date"] > at))]
     m = ds.mrr_monthly[ds.mrr_monthly["mrr"] > 0]
@@ -49,7 +50,11 @@ def expansion_signals(ds, at=None, *, scorecard=None, weeks: int = 4) -> pd.Data
     that month x 12), ``seats``, ``utilisation`` (mean weekly active users over the last
     ``weeks`` completed weeks / seats), ``breadth`` (features used / the most any account
     uses), ``products`` held and ``missing_products`` (of those any customer holds), health
-    ``score`` and ``band``."""
+    ``score`` and ``band``.
+
+    Needs weekly usage, seats and monthly revenue above 0; the health score reads whatever other
+    signals the data holds (those of missing tables are NA)."""
+    ds.require("usage", "contracts.seats", "mrr_monthly.mrr>0", to="expansion signals")
     at = ds.as_of if at is None else pd.Timestamp(at)
     wide = _account_mrr(ds)
     month = _month(at)
@@ -131,6 +136,7 @@ def backtest(ds, at, *, days: int = 365, scorecard=None, **rules) -> pd.DataFram
     ``days``: per group (upsell, cross-sell, any candidate, not a candidate, everyone), the
     accounts, how many expanded, the rate with its Wilson interval, the lift over everyone
     (the base rate) and the expansion ARR per account."""
+    ds.require("usage", "contracts.seats", "mrr_monthly.mrr>0", to="the expansion backtest")
     if pd.Timestamp(at) + pd.Timedelta(days=days) > ds.as_of:
         raise ValueError(
             f"the {days} days after {pd.Timestamp(at).date()} go past as_of {ds.as_of.date()}: "
@@ -170,6 +176,7 @@ def expansion_by_segment(ds, *, freq: str = "Q") -> pd.DataFrame:
     """Expansion MRR per segment and period (``freq``: "M", "Q" or "Y"), from the MRR bridge
     (:func:`~csworkbook.retention.metrics.mrr_movements` per segment), with the expansion as a
     share of the MRR at the start of the period (long format)."""
+    ds.require("accounts", "mrr_monthly.mrr>0", to="expansion MRR by segment")
     seg = ds.accounts.set_index("account_id")["segment"]
     m = ds.mrr_monthly
     parts = []

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..retention.survival import kaplan_meier, lifetimes, survival_at
-from .ltv import arr_at, unit_costs
+from .ltv import NEEDS, arr_at, unit_costs
 
 
 class Lever(NamedTuple):
@@ -113,6 +113,7 @@ def lever_inputs(
     >>> import csworkbook
     >>> lever_inputs(csworkbook.load("datasets/demo")).loc["smb", "churn_first_year"]  # doctest: +SKIP
     """
+    ds.require(*NEEDS, to="the levers of lifetime value")
     as_of, year_ago = ds.as_of, ds.as_of - pd.DateOffset(years=1)
     acc = ds.accounts.set_index("account_id")
     groups = acc[by].astype(object)
@@ -169,6 +170,8 @@ def lever_inputs(
     out = out.join(costs[["cac", "cost_to_serve"]])
     out = out.fillna(
         {
+            "customers_young": 0.0,
+            "customers_established": 0.0,
             "arr_young": 0.0,
             "arr_established": 0.0,
             "new_per_month": 0.0,
@@ -221,11 +224,13 @@ def project(inputs: pd.DataFrame, *, years: int = 3, horizon_years: int = 10) ->
     grow = (1 + u) ** (1 / 12)
     n_y, n_e = col("customers_young"), col("customers_established")
     a_y, a_e = col("arr_young"), col("arr_established")
+    # a group that won nobody last year has no new customer's ARR (NaN), and adds none
+    won_arr = np.where(col("new_per_month") > 0, col("new_per_month") * col("arpa_new"), 0.0)
     for _ in range(12 * years):
         age_n, age_a = n_y / 12, a_y / 12  # this year's customers turning one, spread evenly
         bought = (n_y + n_e) * f / 12 * s
         n_y = (n_y - age_n) * (1 - h1) + col("new_per_month")
-        a_y = (a_y - age_a) * (1 - h1) * grow + col("new_per_month") * col("arpa_new")
+        a_y = (a_y - age_a) * (1 - h1) * grow + won_arr
         n_e = (n_e + age_n) * (1 - h2)
         a_e = (a_e + age_a) * (1 - h2) * grow + bought
     out = pd.DataFrame(
@@ -240,9 +245,11 @@ def project(inputs: pd.DataFrame, *, years: int = 3, horizon_years: int = 10) ->
         index=p.index,
     )
     n = out["new_per_month"] if out["new_per_month"].sum() > 0 else pd.Series(1.0, index=out.index)
+    n = n.where(out["ltv"].notna(), 0.0)  # a group with no new customer to value adds no weight
     total = out.sum()
-    total["ltv"] = (n * out["ltv"]).sum() / n.sum()  # per new customer: weighted by who is won
-    total["cac"] = (n * out["cac"]).sum() / n.sum()
+    won = n.sum()  # per new customer: weighted by who is won
+    total["ltv"] = (n * out["ltv"]).sum() / won if won else np.nan
+    total["cac"] = (n * out["cac"]).sum() / won if won else np.nan
     out.loc["all"] = total
     out["ltv_net"] = out["ltv"] - out["cac"]
     out["ltv_to_cac"] = out["ltv"] / out["cac"]

@@ -32,6 +32,9 @@ def renewal_periods(ds, *, by: str | None = "segment") -> pd.DataFrame:
     >>> import csworkbook
     >>> renewal_periods(csworkbook.load("datasets/demo")).groupby("group").size()  # doctest: +SKIP
     """
+    ds.require(
+        "accounts", "contracts", "mrr_monthly", to="renewal periods (how long customers stay)"
+    )
     lt = lifetimes(ds.mrr_monthly)
     first = ds.contracts.sort_values(["start_date", "contract_id"]).groupby("account_id").first()
     term = first["term_months"].reindex(lt["account_id"]).to_numpy(dtype=float)

@@ -27,9 +27,49 @@ import pandas as pd
 
 from ..retention.metrics import trailing_year
 
+# What an LTV needs (the declaration of "lifetime value and its levers" in ANALYSES).
+NEEDS = ("accounts", "contracts.arr>0", "mrr_monthly.mrr>0")
+
 # Used only when neither the data nor the caller gives costs; said in ``cost_source``.
 ASSUMED_CAC_MONTHS = 12  # CAC as this many months of ARPA
 ASSUMED_SERVE_SHARE = 0.10  # yearly cost to serve as this share of ARPA
+
+
+def money(value, currency: str = "") -> str:
+    """An amount as text with thousands separators, after the currency: ``"n/a"`` when it is
+    missing (NaN, None) and ``"unbounded"`` when infinite (an LTV nobody churns out of).
+
+    >>> money(206420.4, "USD"), money(float("nan"), "USD"), money(float("inf")), money(-1200)
+    ('USD 206,420', 'n/a', 'unbounded', '-1,200')
+    """
+    if value is None or pd.isna(value):
+        return "n/a"
+    if np.isinf(value):
+        return "unbounded" if value > 0 else "-unbounded"
+    return f"{currency} {value:,.0f}".strip()
+
+
+def money_columns(df: pd.DataFrame, columns, *, round_to: int = 0) -> pd.DataFrame:
+    """A copy of ``df`` for display with the amounts in ``columns`` as whole numbers rounded
+    to ``round_to`` digits (-2: hundreds; a dict gives each column its own). A column with a
+    missing or infinite amount becomes text, ``"n/a"`` and ``"unbounded"`` there: never an
+    integer cast that fails on a gap.
+
+    >>> t = pd.DataFrame({"ltv": [151634.0, float("nan"), float("inf")], "cac": [5.4, 0, 1]})
+    >>> money_columns(t, ["ltv"], round_to=-2).ltv.tolist()
+    ['151600', 'n/a', 'unbounded']
+    >>> money_columns(t, {"ltv": -3, "cac": 0}).values.tolist()[0]
+    ['152000', 5]
+    """
+    digits = columns if isinstance(columns, dict) else dict.fromkeys(columns, round_to)
+
+    def whole(col: pd.Series, d: int) -> pd.Series:
+        values = col.astype(float)
+        if np.isfinite(values).all():
+            return values.round(d).astype("int64")
+        return values.map(lambda v: money(v) if not np.isfinite(v) else f"{round(v, d):.0f}")
+
+    return df.assign(**{c: whole(df[c], d) for c, d in digits.items()})
 
 
 def _groups(ds, by: str | None) -> pd.Series:
@@ -48,6 +88,7 @@ def arr_at(ds, at=None) -> pd.Series:
     True
     """
     at = ds.as_of if at is None else pd.Timestamp(at)
+    ds.require("contracts", to="ARR in force")
     c = ds.contracts
     live = (c["start_date"] <= at) & (c["end_date"].isna() | (c["end_date"] > at))
     return c[live].groupby("account_id")["arr"].sum().rename("arr")
@@ -66,6 +107,7 @@ def arpa(ds, *, by: str | None = "segment", at=None) -> pd.DataFrame:
 def annual_churn(ds, *, by: str | None = "segment") -> pd.Series:
     """Logo churn over the twelve months to ``as_of`` (customers paying a year ago who pay
     nothing now), per group: the churn the simple formula divides by."""
+    ds.require("accounts", "mrr_monthly", to="annual churn (it comes from monthly revenue)")
     kw = {"accounts": ds.accounts, "by": by} if by else {}
     year = trailing_year(ds.mrr_monthly, ds.as_of, **kw)
     return year["logo_churn"].rename("churn")
@@ -174,6 +216,7 @@ def ltv_table(
     >>> import csworkbook
     >>> ltv_table(csworkbook.load("datasets/demo"))[["arpa", "churn", "ltv_to_cac"]]  # doctest: +SKIP
     """
+    ds.require(*NEEDS, to="lifetime value")
     base = arpa(ds, by=by)
     churn = annual_churn(ds, by=by).reindex(base.index)
     costs = unit_costs(ds, by=by, cac=cac, cost_to_serve=cost_to_serve)
@@ -210,15 +253,22 @@ def formula(row: pd.Series, *, currency: str = "USD", discount_rate: float = 0.1
     """
     r, d = row, discount_rate
     margin = r["arpa"] * r["gross_margin"] - r["cost_to_serve"]
+    payback = r["payback_months"]
+    if np.isfinite(payback):
+        paid_back = f"CAC paid back in {payback:.1f} months"
+    elif payback > 0:
+        paid_back = "the CAC is never paid back (no margin left after cost to serve)"
+    else:
+        paid_back = "CAC payback n/a"
     return "\n".join(
         [
-            f"LTV = ARPA x gross margin / churn = {r['arpa']:,.0f} x {r['gross_margin']:.2f} / "
-            f"{r['churn']:.3f} = {currency} {r['ltv_simple']:,.0f}",
-            f"with cost to serve:  ({r['arpa']:,.0f} x {r['gross_margin']:.2f} - "
-            f"{r['cost_to_serve']:,.0f}) / {r['churn']:.3f} = {currency} {r['ltv']:,.0f}",
-            f"discounted at {d:.0%}:   {margin:,.0f} x {1 + d:.2f} / ({d:.2f} + {r['churn']:.3f})"
-            f" = {currency} {r['ltv_discounted']:,.0f}",
-            f"LTV / CAC = {r['ltv_discounted']:,.0f} / {r['cac']:,.0f} = {r['ltv_to_cac']:.1f}; "
-            f"CAC paid back in {r['payback_months']:.1f} months",
+            f"LTV = ARPA x gross margin / churn = {money(r['arpa'])} x {r['gross_margin']:.2f} / "
+            f"{r['churn']:.3f} = {money(r['ltv_simple'], currency)}",
+            f"with cost to serve:  ({money(r['arpa'])} x {r['gross_margin']:.2f} - "
+            f"{money(r['cost_to_serve'])}) / {r['churn']:.3f} = {money(r['ltv'], currency)}",
+            f"discounted at {d:.0%}:   {money(margin)} x {1 + d:.2f} / ({d:.2f} + "
+            f"{r['churn']:.3f}) = {money(r['ltv_discounted'], currency)}",
+            f"LTV / CAC = {money(r['ltv_discounted'])} / {money(r['cac'])} = "
+            f"{r['ltv_to_cac']:.1f}; {paid_back}",
         ]
     )

@@ -14,15 +14,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.errors import DataError
 from ..health import health_frame
 from ..health.profiles import holistic_scorecard
 
+# A health score needs at least one table of signals; the signals of the others are NA and the
+# scorecard's missing-data policy scores what is there (its ``coverage`` says how much).
 HEALTH_TABLES = ("usage", "nps", "tickets", "touchpoints", "stakeholder_events", "milestones")
-
-
-def missing_tables(ds, tables=HEALTH_TABLES + ("renewals",)) -> list[str]:
-    """The tables the desk needs that the dataset lacks (or holds empty)."""
-    return [t for t in tables if t not in ds or ds[t].empty]
+ANY_SIGNAL = "|".join(HEALTH_TABLES)
 
 
 def _scored(ds, obs: pd.DataFrame, scorecard) -> pd.DataFrame:
@@ -39,6 +38,13 @@ def renewal_history(
     """Renewal decisions of annual-or-longer contracts in the ``days`` to ``as_of``, one row per
     account and renewal date: the ARR that came up, whether any of it churned, and the health
     score ``lead_days`` before (what a desk would have seen)."""
+    ds.require(
+        "contracts",
+        "renewals.outcome",
+        "mrr_monthly",
+        ANY_SIGNAL,
+        to="renewal history (the health score before each past renewal)",
+    )
     r = ds.renewals.merge(ds.contracts[["contract_id", "term_months"]], on="contract_id")
     r = r[
         (r["term_months"] >= min_term_months)
@@ -114,7 +120,15 @@ class RenewalRisk:
     def fit(self, history: pd.DataFrame, sample_weight=None):
         """Fit on rows with ``score``, ``segment`` and ``churned``."""
         if len(history) == 0 or history["churned"].nunique() < 2:
-            raise ValueError("the history needs renewals that churned and renewals that did not")
+            seen = (
+                "no renewals"
+                if len(history) == 0
+                else ("only churned ones" if history["churned"].all() else "none that churned")
+            )
+            raise DataError(
+                "the history needs renewals that churned and renewals that did not "
+                f"({seen}): map every renewal of the period, renewed and churned"
+            )
         self.segments_ = sorted(history["segment"].astype(object).unique())
         y = history["churned"].to_numpy(dtype=float)
         beta = _logistic(self._X(history), y, self.C, sample_weight)
@@ -147,7 +161,12 @@ def renewal_desk(
     :class:`RenewalRisk` fitted on :func:`renewal_history` unless given), ``arr_at_risk``
     (risk x ARR renewing), the last touchpoint (``last_touch``, ``last_touch_kind``,
     ``days_since_touch``) and ``open_tickets``. Sorted by ARR at risk.
+
+    Needs contracts with renewal dates, monthly revenue and at least one table of health
+    signals (:data:`HEALTH_TABLES`), and past renewals unless ``history`` or ``model`` is given;
+    without touchpoints or tickets their columns are empty (NA), not zero.
     """
+    ds.require("contracts.renewal_date", "mrr_monthly", ANY_SIGNAL, to="the renewal desk")
     c = ds.contracts
     due = c[
         c["end_date"].isna()
@@ -176,16 +195,26 @@ def renewal_desk(
     desk["churn_risk"] = np.nan
     desk.loc[scored, "churn_risk"] = model.predict_proba(desk[scored])
     desk["arr_at_risk"] = desk["churn_risk"] * desk["arr_renewing"]
-    tp = ds.touchpoints[ds.touchpoints["date"] <= ds.as_of].sort_values(["date", "touchpoint_id"])
-    last = tp.groupby("account_id").tail(1).set_index("account_id")
-    desk["last_touch"] = desk["account_id"].map(last["date"])
-    desk["last_touch_kind"] = desk["account_id"].map(last["kind"])
+    if "touchpoints" in ds and not ds.touchpoints.empty:
+        tp = ds.touchpoints[ds.touchpoints["date"] <= ds.as_of]
+        last = tp.sort_values(["date", "touchpoint_id"]).groupby("account_id").tail(1)
+        last = last.set_index("account_id")
+        desk["last_touch"] = desk["account_id"].map(last["date"])
+        desk["last_touch_kind"] = desk["account_id"].map(last["kind"])
+    else:  # no CSM activities in the data: unknown, not "never touched"
+        desk["last_touch"] = pd.Series(pd.NaT, index=desk.index, dtype="datetime64[ns]")
+        desk["last_touch_kind"] = pd.Series(pd.NA, index=desk.index, dtype="string")
     desk["days_since_touch"] = (ds.as_of - desk["last_touch"]).dt.days
-    t = ds.tickets
-    open_ = t[(t["opened_at"] <= ds.as_of) & (t["closed_at"].isna() | (t["closed_at"] > ds.as_of))]
-    desk["open_tickets"] = (
-        desk["account_id"].map(open_.groupby("account_id").size()).fillna(0).astype(int)
-    )
+    if "tickets" in ds and not ds.tickets.empty:
+        t = ds.tickets
+        open_ = t[
+            (t["opened_at"] <= ds.as_of) & (t["closed_at"].isna() | (t["closed_at"] > ds.as_of))
+        ]
+        desk["open_tickets"] = (
+            desk["account_id"].map(open_.groupby("account_id").size()).fillna(0).astype(int)
+        )
+    else:  # no help desk in the data: unknown, not zero
+        desk["open_tickets"] = pd.Series(pd.NA, index=desk.index, dtype="Int64")
     return desk.sort_values(["arr_at_risk", "account_id"], ascending=[False, True]).reset_index(
         drop=True
     )
