@@ -65,8 +65,8 @@ def test_readable_formats_and_keeps_text_escaped():
     r = readable(t, currency="USD")
     assert list(r.columns) == ["Customers", "MRR at end", "NRR", "Available", "Missing"]
     assert r.index.name == "Segment"
-    assert r.loc["enterprise"].tolist()[:4] == ["1,500", "$1,486,230", "106.7%", "yes"]
-    assert r.loc["smb", "MRR at end"] == ""
+    assert r.loc["Enterprise"].tolist()[:4] == ["1,500", "$1,486,230", "106.7%", "yes"]
+    assert r.loc["SMB", "MRR at end"] == ""  # segments in words
     shown = r._repr_html_()
     assert "<script>" not in shown and "&lt;script&gt;" in shown
 
