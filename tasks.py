@@ -1,7 +1,8 @@
 """Set up and run the workbook with nothing but Python (3.10+) installed.
 
     python tasks.py run     # install, generate the demo data if missing, execute the
-                            # notebooks and render the reports into build/
+                            # notebooks, render every report (en, some also ja) into
+                            # build/reports/ and print where its index page is
     python tasks.py test    # install with test tools, lint, run every test and notebook
     python tasks.py docs    # refresh README's generated sections (data dictionary, figures)
     python tasks.py lock    # re-resolve requirements-lock.txt to the newest allowed releases
@@ -117,11 +118,36 @@ def cmd_run() -> None:
             executed,
             stderr=subprocess.DEVNULL,
         )
-    for rep in reports():
-        _run(py, "-m", "csworkbook.reports", rep, "--data", DEMO, "--out", BUILD / "reports")
+    failed = render_reports(py)
+    index = BUILD / "reports" / "index.html"
     print(
         f"\ndone: executed notebooks in {out_nb}, HTML in {out_html}, reports in {BUILD / 'reports'}"
+        f"\nopen the reports' index page: {index}"
     )
+    if failed:
+        sys.exit(f"{len(failed)} report run(s) failed: {', '.join(failed)} (see {index})")
+
+
+# Reports also rendered in Japanese by `run` (those of them that exist and declare LANG).
+JA_REPORTS = ("executive", "health")
+
+
+def render_reports(py: Path) -> list[str]:
+    """Every report on the demo in English, and JA_REPORTS in Japanese, into build/reports/
+    with its index page; returns the runs that failed (the others still run)."""
+    failed = []
+    for rep in reports():
+        langs = ["en"]
+        if rep.stem in JA_REPORTS and "LANG: str" in rep.read_text(encoding="utf-8"):
+            langs.append("ja")
+        for lang in langs:
+            cmd = [py, "-m", "csworkbook.cli", "report", rep.stem, "--data", DEMO]
+            cmd += ["--out", BUILD / "reports", "--lang", lang, "--quiet"]
+            try:
+                _run(*cmd)
+            except subprocess.CalledProcessError:
+                failed.append(f"{rep.stem} ({lang})")
+    return failed
 
 
 # Notebooks and the tests of fitted models, re-run under numeric_variant_env.

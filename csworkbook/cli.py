@@ -5,6 +5,7 @@ csworkbook info datasets/demo
 csworkbook info EXPORT --mapping MAP.yaml
 csworkbook validate datasets/demo
 csworkbook diagnose datasets/demo
+csworkbook report health --data datasets/demo --out build/reports [--by csm] [--lang ja]
 """
 
 from __future__ import annotations
@@ -257,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     mi.add_argument("--sheet", help="Excel sheet name")
     mi.add_argument("--out", type=Path, help="write the draft here instead of printing it")
     mi.set_defaults(func=_mapping_init)
+
+    from .reports.batch import add_parser as add_report_parser
+
+    add_report_parser(sub)
     return p
 
 

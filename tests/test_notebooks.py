@@ -29,7 +29,7 @@ def test_report_renders_to_html(template, tmp_path):
     html = run_report(template, DEMO, tmp_path, {"segment": "smb"})
     assert html.name == f"{template.stem}-smb.html"
     text = html.read_text(encoding="utf-8")
-    assert "segment smb" in text and "Traceback" not in text
+    assert "SMB · " in text and "Traceback" not in text  # the scope in the title
 
 
 def test_report_takes_only_its_own_parameters(tmp_path):
@@ -48,12 +48,12 @@ def test_report_command_reads_an_export_through_a_mapping(tmp_path, capsys):
     html = tmp_path / "dataset_overview-smb.html"
     assert f"wrote {html}" in capsys.readouterr().out
     text = html.read_text(encoding="utf-8")
-    assert "segment smb" in text and "300 accounts" in text and "Traceback" not in text
+    assert "SMB · " in text and "300 customers" in text and "Traceback" not in text
     # no amounts in the export: the revenue sections say so instead of showing 0% or NaN
     assert "revenue retention GRR / NRR and MRR movements: skipped" in text
 
 
 def test_output_names_from_data_are_sanitised():
-    assert safe_name("../../etc/passwd") == "etc_passwd"
-    assert safe_name("株式会社 <script>") == "script"
+    assert safe_name("../../etc/passwd").startswith("etc_passwd-")  # changed: a hash tells apart
+    assert safe_name("株式会社 <script>").startswith("株式会社_script-")
     assert safe_name("") == "report"

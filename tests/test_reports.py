@@ -6,7 +6,7 @@ import re
 import pandas as pd
 import pytest
 
-from csworkbook.reports import money, readable, run_report
+from csworkbook.reports import money, readable, run_report, safe_name
 
 from .conftest import DEMO, ROOT
 
@@ -31,7 +31,7 @@ def test_segment_report_counts_only_the_segment(demo, smb_report):
     smb = demo.for_accounts(demo.accounts.account_id[demo.accounts.segment == "smb"])
     text = _visible_text(smb_report)
     tables = text[text.index("Tables") : text.index("Trailing-year retention")]
-    assert f"segment smb · data as of 2025-12-31 · {len(smb.accounts):,} accounts" in text
+    assert f"SMB · data as of 31 Dec 2025 · {len(smb.accounts):,} customers" in text
     for table, row in smb.summary().iterrows():
         assert f" {table} {row['rows']:,} " in tables, table
         assert row["rows"] < len(demo.tables[table]), table
@@ -45,7 +45,7 @@ def test_report_html_has_no_prompts_no_code_and_readable_tables(smb_report):
     assert "import csworkbook" not in text and "Traceback" not in text
     assert not re.search(r"class=\"[^\"]*jp-(Input|Output)Prompt", smb_report)
     # human labels, money and percentages (the README's SMB retention: GRR 70.0%)
-    assert "GRR" in text and "MRR churn" in text and "Logo churn" in text
+    assert "GRR" in text and "NRR" in text and "Logo churn" in text and "MRR at start" in text
     assert not re.search(r"\b(grr|nrr|mrr_churn|start_mrr|logo_churn)\b", text)
     assert re.search(r"\$\d{1,3}(,\d{3})+ ", text) and "70.0%" in text
     assert not re.search(r"\d\.\d+e[+-]\d", text) and ".0 " not in text.replace("70.0", "")
@@ -85,3 +85,30 @@ def test_for_accounts_filters_every_table(demo):
     for name, df in sub.tables.items():
         assert set(df.account_id) <= set(keep), name
         assert len(df) == demo.tables[name].account_id.isin(keep).sum(), name
+
+
+HOSTILE = ["../../etc", "CON", "con.txt", "LPT1", "営業部/東京", "<img src=x onerror=alert(1)>",
+           "x" * 300, "\x00\x1b[31mred\n", "..", ".hidden", "a\\b", "\u202eexe.txt"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_safe_names_from_hostile_values_stay_in_their_folder(text, tmp_path):
+    name = safe_name(text)
+    assert name and len(name.encode("utf-8")) <= 80
+    assert not name.startswith(".") and ".." not in name
+    assert not re.search(r"[/\\<>:\"|?*\x00-\x1f\x7f\u202e]", name)
+    assert name.split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL", "LPT1", "COM1"}
+    assert (tmp_path / name).resolve().parent == tmp_path.resolve()
+    (tmp_path / f"{name}.html").write_text("ok", encoding="utf-8")  # the file system takes it
+
+
+def test_safe_names_keep_letters_of_any_script_and_stay_distinct():
+    assert safe_name("smb") == "smb" and safe_name("u042") == "u042"
+    assert safe_name("営業部") == "営業部" and safe_name("ｓｍｂ").startswith("smb-")  # NFKC
+    assert safe_name("営業部/東京").startswith("営業部_東京-")
+    assert safe_name("Müller").startswith("Müller-")  # capitals: a hash against case folding
+    # values that clean to the same text still get names of their own
+    same = ["a/b", "a\\b", "a b", "a_b", "A_B", "a:b", "ａ/ｂ"]
+    assert len({safe_name(v) for v in same}) == len(same)
+    assert len({safe_name("x" * 300), safe_name("x" * 301)}) == 2
+    assert safe_name("x" * 300) == safe_name("x" * 300)  # and the same name every run

@@ -124,11 +124,23 @@ def _swap(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it: once, at import, not while threads write files
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
-    """Write a file through a temporary file beside it, renamed into place when complete."""
+    """Write a file through a temporary file beside it, renamed into place when complete.
+    The file gets the permissions a plain ``open(path, "w")`` would (mkstemp makes 0600)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

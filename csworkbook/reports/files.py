@@ -3,15 +3,61 @@ tables that cannot run as spreadsheet formulas."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import unicodedata
 from pathlib import Path
 
+# Names Windows reserves for devices, with or without an extension ("CON", "con.txt").
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
+    f"{d}{i}" for d in ("COM", "LPT") for i in (*range(1, 10), "¹", "²", "³")
+}
+MAX_BYTES = 80
 
-def safe_name(text: str) -> str:
-    """A file-name-safe version of text that may come from customer data."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("._")
-    return cleaned[:80] or "report"
+
+def _keep(ch: str) -> bool:
+    # letters, marks and digits of any script; "-", "_" and "." as they are
+    return ch in "-_." or unicodedata.category(ch)[0] in "LMN"
+
+
+def _cut(text: str, max_bytes: int) -> str:
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
+def safe_name(text, max_bytes: int = MAX_BYTES) -> str:
+    """A file name (without extension) for text that may come from customer data: safe on
+    every file system, readable, and distinct for distinct texts.
+
+    Letters and digits of any script are kept (NFKC-normalised: full-width ＡＢＣ become
+    ABC); anything else — path separators, spaces, control and format characters, ``..`` —
+    becomes ``_``; leading dots go; at most ``max_bytes`` bytes of UTF-8. When this changed
+    the text, or the text has capitals (which case-insensitive file systems would fold), a
+    short hash of the original is appended, so two values never share a file:
+
+    >>> safe_name("smb"), safe_name("営業部")
+    ('smb', '営業部')
+    >>> safe_name("営業部/東京")
+    '営業部_東京-dd5340'
+    >>> safe_name("../../etc/passwd").startswith("etc_passwd-")
+    True
+    >>> safe_name("CON").startswith("_CON-"), safe_name("")
+    (True, 'report')
+    """
+    text = "" if text is None else str(text)
+    cleaned = "".join(ch if _keep(ch) else "_" for ch in unicodedata.normalize("NFKC", text))
+    cleaned = re.sub(r"\.{2,}", "_", cleaned)
+    cleaned = re.sub(r"_{2,}", "_", cleaned).strip("._-")
+    if not text:
+        return "report"
+    exact = cleaned == text and cleaned == cleaned.lower() and len(cleaned.encode()) <= max_bytes
+    reserved = cleaned.split(".")[0].upper() in _RESERVED
+    if exact and not reserved:
+        return cleaned
+    if reserved:  # "con.txt-1a2b3c" would still be the device CON on Windows
+        cleaned = f"_{cleaned}"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return f"{_cut(cleaned, max_bytes - 7).rstrip('._-') or 'report'}-{digest}"
 
 
 # Spreadsheets run a cell as a formula when it starts with one of these; Excel in Japanese

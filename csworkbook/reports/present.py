@@ -10,6 +10,9 @@ reads the same way whatever the language::
 
 from __future__ import annotations
 
+import html
+import re
+
 import pandas as pd
 
 from .glossary import check_lang, term
@@ -28,6 +31,8 @@ MONEY = {
     "reactivation",
     "ltv",
     "cac",
+    "arr_lost",
+    "arr_renewing",
 }
 PERCENT = {"logo_churn", "grr", "nrr", "mrr_churn", "net_mrr_churn", "churn_rate", "share", "risk"}
 COUNTS = {"units", "rows", "columns", "customers", "accounts"}
@@ -53,6 +58,8 @@ def money(value, currency: str = "USD", lang: str = "en") -> str:
     check_lang(lang)
     if _missing(value):
         return ""
+    if isinstance(value, str):  # already formatted by the caller
+        return value
     sign, amount = ("-" if value < 0 else ""), abs(float(value))
     if lang == "ja" and currency in _JA_UNITS:
         unit = _JA_UNITS[currency]
@@ -157,9 +164,28 @@ def _words(index: pd.Index, lang: str) -> pd.Index:
     return index.set_names(names)
 
 
+def text(value) -> str:
+    r"""A value from customer data made safe to put in a report's Markdown: the characters
+    Markdown acts on (links, emphasis, code) backslash-escaped and HTML escaped, so a name
+    such as ``[x](javascript:…)`` or ``<img onerror=…>`` shows as the text it is.
+
+    >>> print(text("<img src=x onerror=alert(1)>"))
+    &lt;img src=x onerror=alert\(1\)&gt;
+    >>> print(text("[csm](javascript:alert(1))"))
+    \[csm\]\(javascript:alert\(1\)\)
+    """
+    marked = re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", str(value))
+    return html.escape(marked, quote=False)
+
+
 def show(lang: str, *, en: str, ja: str) -> None:
-    """Display a report's text (Markdown) in its language. Values from customer data must be
-    passed through :func:`html.escape` before they are put in the text."""
+    """Display a report's text (Markdown) in its language. Values from customer data must go
+    through :func:`text` before they are put in it. Dollar amounts stay dollar amounts: the
+    text is marked for MathJax to leave alone (a backslash before ``$`` does not survive
+    nbconvert's Markdown)."""
     from IPython.display import Markdown, display
 
-    display(Markdown(say(lang, en=en, ja=ja)))
+    body = say(lang, en=en, ja=ja)
+    if "$" in body:
+        body = f'<div class="tex2jax_ignore mathjax_ignore">\n\n{body}\n\n</div>'
+    display(Markdown(body))
