@@ -31,7 +31,7 @@ from .conftest import DEMO, ROOT
 FIXTURES = ROOT / "tests" / "fixtures" / "exports"
 TEACHING = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 REPORTS = sorted((ROOT / "notebooks" / "reports").glob("*.ipynb"))
-CHECK = re.compile(r'cs\.supports\(\s*"([^"]+)"\s*\)')
+CHECK = re.compile(r'\b\w+\.supports\(\s*"([^"]+)"\s*\)')  # cs.supports, ds.supports…
 NOTE = re.compile(r"Note\. (.+?): (?:skipped|left out)\.")
 LOAD = re.compile(r"csworkbook\.load\(DATA, mapping=MAPPING or None, as_of=AS_OF or None")
 
@@ -206,7 +206,10 @@ def _notes_and_errors(executed) -> tuple[set[str], list[str]]:
         for o in cell.get("outputs", []):
             if o["output_type"] == "error":
                 errors.append(f"{o['ename']}: {o['evalue']}")
-            text = "".join(o.get("data", {}).get("text/plain", "")) + "".join(o.get("text", ""))
+            data = o.get("data", {})
+            # a note shows as the Support object's text, or in a report's Markdown text
+            text = "".join(data.get("text/plain", "")) + "".join(o.get("text", ""))
+            text += "".join(data.get("text/markdown", "")).replace("*", "")
             notes.update(NOTE.findall(text))
     return notes, errors
 
