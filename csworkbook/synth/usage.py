@@ -119,6 +119,9 @@ def weekly_usage(
     breadth = sigmoid(-0.6 + 0.6 * g("excitement") + 0.5 * eff - 1.6 * narrowed)
     features = np.where(active_users > 0, rng.binomial(N_FEATURES, breadth), 0)
     minutes = np.round(sessions * rng.gamma(4.0, 4.5, len(a)), 1)
+    # An active user has at least one session. Raised after every draw, so the random
+    # stream (and every other column and table) is what it was before this floor existed.
+    sessions = np.maximum(sessions, active_users)
     return pd.DataFrame(
         {
             "acc_idx": a,
