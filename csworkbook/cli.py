@@ -26,6 +26,19 @@ def _generate(args) -> int:
     ds = synth.generate(args.accounts, seed=args.seed, as_of=args.as_of, months=args.months)
     out = write_dataset(ds, args.out, fmt=args.format)
     print(f"wrote {ds!r} to {out}/ as {args.format}")
+    if args.events:
+        import time
+
+        from .synth.product_events import write_events
+
+        t0 = time.perf_counter()
+        done = write_events(ds, out / "events", seed=args.seed, jobs=args.jobs, progress=True)
+        took = time.perf_counter() - t0
+        print(
+            f"wrote {done.events:,} events ({done.customer_months:,} customer-months) to "
+            f"{done.path}/ in {done.files} Parquet files, {took:.1f} s "
+            f"({done.events / took:,.0f} events/s)"
+        )
     return 0
 
 
@@ -203,6 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="file format of the tables (default %(default)s)",
     )
     g.add_argument("--out", required=True, type=Path, help="folder to write into")
+    g.add_argument(
+        "--events",
+        action="store_true",
+        help="also write the raw product events behind the weekly usage to OUT/events/ "
+        "(partitioned Parquet; the demo has about 7 million)",
+    )
+    g.add_argument("--jobs", type=int, help="processes writing events (default: CPUs, max 4)")
     g.set_defaults(func=_generate)
 
     for name, func, text in (
@@ -259,8 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     mi.add_argument("--out", type=Path, help="write the draft here instead of printing it")
     mi.set_defaults(func=_mapping_init)
 
+    from .features_cli import add_parser as add_features_parser
     from .reports.batch import add_parser as add_report_parser
 
+    add_features_parser(sub)
     add_report_parser(sub)
     return p
 

@@ -55,12 +55,14 @@ def test_stages_form_no_cycle():
     except CycleError as e:  # pragma: no cover - the message is the point
         raise AssertionError(f"import cycle between stages: {e.args[1]}") from None
     assert order.index("data") < order.index("exports") < order.index("loading")
+    assert order.index("events") < order.index("exports")
 
 
 def test_earlier_stages_do_not_reach_for_later_ones():
     graph = stage_graph()
     assert graph["data"] == set()
-    assert graph["exports"] <= {"data"}
+    assert graph["events"] <= {"data"}  # raw events -> usage: before mapping exports
+    assert graph["exports"] <= {"data", "events"}
     assert graph["synth"] <= {"data"}
     assert "health" not in graph["retention"]
 
@@ -68,7 +70,7 @@ def test_earlier_stages_do_not_reach_for_later_ones():
 def test_import_csworkbook_stays_light():
     code = (
         "import sys, csworkbook; heavy = ('sklearn', 'lifelines', 'matplotlib', 'seaborn',"
-        " 'scipy', 'papermill', 'openpyxl'); "
+        " 'scipy', 'papermill', 'openpyxl', 'duckdb', 'pyspark'); "
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

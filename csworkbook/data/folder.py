@@ -452,7 +452,7 @@ def _format_for_csv(df: pd.DataFrame, name: str) -> pd.DataFrame:
 def dataset_files() -> set[str]:
     """Names a dataset folder may hold: what :func:`write_dataset` writes."""
     tables = {f"{n}{ext}" for n in TABLES for ext in (".csv", ".parquet")}
-    return tables | {META_FILE, "DATA_DICTIONARY.md"}
+    return tables | {META_FILE, "DATA_DICTIONARY.md", "events"}
 
 
 def write_dataset(ds: Dataset, path: str | os.PathLike, *, fmt: str = "csv") -> Path:

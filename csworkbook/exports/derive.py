@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..events import usage_features
+
 MRR_COLUMNS = {
     "contract_id": "string",
     "account_id": "string",
@@ -93,6 +95,7 @@ def usage_from_events(
     as_of=None,
     key_events=None,
     session_gap_minutes: float = 30.0,
+    engine: str = "duckdb",
 ) -> pd.DataFrame:
     """Weekly usage per account from raw product events.
 
@@ -109,6 +112,8 @@ def usage_from_events(
     session_gap_minutes : float
         A user's events further apart than this start a new session (the analytics tools'
         usual 30 minutes); minutes are summed over sessions from first to last event.
+    engine : {"duckdb", "pandas", "spark"}
+        Where the aggregation runs (:func:`csworkbook.events.usage_features`).
 
     Examples
     --------
@@ -118,37 +123,20 @@ def usage_from_events(
     >>> usage_from_events(e, key_events=["report_sent"])[["active_users", "sessions", "key_actions"]].values.tolist()
     [[2, 2, 1]]
     """
-    e = events.dropna(subset=["account_id", "event_time"]).copy()
-    if e.empty:
-        return _empty(USAGE_COLUMNS)
-    e["user"] = e["user_id"].fillna("(anonymous)")
-    e = e.sort_values(["account_id", "user", "event_time"], kind="stable")
-    gap = e.groupby(["account_id", "user"])["event_time"].diff()
-    e["new_session"] = gap.isna() | (gap > pd.Timedelta(minutes=session_gap_minutes))
-    e["session"] = e["new_session"].cumsum()
-    e["week"] = e["event_time"].dt.normalize() - pd.to_timedelta(e["event_time"].dt.weekday, "D")
-    key = e["event_name"].isin(key_events) if key_events is not None else pd.Series(True, e.index)
-    e["key"] = key.to_numpy()
-    span = e.groupby("session")["event_time"].agg(["min", "max"])
-    e["session_minutes"] = e["session"].map((span["max"] - span["min"]).dt.total_seconds() / 60)
-    first_in_session = e["new_session"]
-    g = e.groupby(["account_id", "week"])
-    out = pd.DataFrame(
-        {
-            "active_users": g["user_id"].nunique(),
-            "sessions": first_in_session.groupby([e["account_id"], e["week"]]).sum(),
-            "key_actions": g["key"].sum(),
-            "features_used": g["feature"].nunique(),
-            "minutes": e["session_minutes"]
-            .where(first_in_session, 0.0)
-            .groupby([e["account_id"], e["week"]])
-            .sum(),
-        }
+    out = usage_features(
+        events,
+        engine=engine,
+        key_events=key_events,
+        session_gap_minutes=session_gap_minutes,
     )
+    if out.empty:
+        return _empty(USAGE_COLUMNS)
+    first_week = out["week"].min()
+    out = out.set_index(["account_id", "week"])
     if contracts is not None and as_of is not None and len(out):
         # silence counts only inside the export's window: before its first event, unknown
         weeks = _active_weeks(contracts, as_of)
-        weeks = weeks[weeks.get_level_values("week") >= e["week"].min()]
+        weeks = weeks[weeks.get_level_values("week") >= first_week]
         out = out.reindex(weeks.union(out.index), fill_value=0)
     out = out.reset_index()
     return out.astype(USAGE_COLUMNS)[list(USAGE_COLUMNS)]
