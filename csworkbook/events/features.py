@@ -47,13 +47,13 @@ WITH e AS (
     SELECT account_id, period, COUNT(*) AS sessions, SUM(span) AS span
     FROM sessions GROUP BY account_id, period
 ), by_events AS (
-    SELECT account_id, period,
+    SELECT account_id, period, COUNT(*) AS n_events,
            COUNT(DISTINCT user_id) AS active_users,
            SUM(CASE WHEN {is_key} THEN 1 ELSE 0 END) AS key_actions,
            COUNT(DISTINCT feature) AS features_used
     FROM e GROUP BY account_id, period
 )
-SELECT v.account_id, v.period, v.active_users,
+SELECT v.account_id, v.period, v.n_events, v.active_users,
        COALESCE(s.sessions, 0) AS sessions, v.key_actions, v.features_used,
        COALESCE(s.span, 0) AS span_us
 FROM by_events v LEFT JOIN by_sessions s
@@ -109,7 +109,7 @@ def _pandas(events: pd.DataFrame, grain: str, key_events, gap_minutes) -> pd.Dat
     e = events.loc[events["account_id"].notna() & events["event_time"].notna()]
     e = e[["account_id", "user_id", "event_time", "event_name", "feature"]].copy()
     if e.empty:
-        return pd.DataFrame(columns=["account_id", "period", *_COUNTS, "span_us"])
+        return pd.DataFrame(columns=["account_id", "period", "n_events", *_COUNTS, "span_us"])
     e["who"] = e["user_id"].astype(object).where(e["user_id"].notna(), "(anonymous)")
     e["us"] = pd.to_datetime(e["event_time"]).to_numpy().astype("datetime64[us]").astype(np.int64)
     e = e.sort_values(["account_id", "who", "us"], kind="stable")
@@ -138,6 +138,7 @@ def _pandas(events: pd.DataFrame, grain: str, key_events, gap_minutes) -> pd.Dat
     g = e.groupby(["account_id", "period"], observed=True)
     v = pd.DataFrame(
         {
+            "n_events": g.size(),
             "active_users": g["user_id"].nunique(),
             "key_actions": g["key"].sum(),
             "features_used": g["feature"].nunique(),

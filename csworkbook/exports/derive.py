@@ -129,12 +129,17 @@ def usage_from_events(
         key_events=key_events,
         session_gap_minutes=session_gap_minutes,
     )
+    return fill_zero_weeks(out, contracts, as_of)
+
+
+def fill_zero_weeks(out: pd.DataFrame, contracts: pd.DataFrame | None, as_of) -> pd.DataFrame:
+    """Weekly usage plus the weeks with a contract running and no event, as zeros, from the
+    first week the events cover (before it, silence means no data, not no use)."""
     if out.empty:
         return _empty(USAGE_COLUMNS)
     first_week = out["week"].min()
     out = out.set_index(["account_id", "week"])
     if contracts is not None and as_of is not None and len(out):
-        # silence counts only inside the export's window: before its first event, unknown
         weeks = _active_weeks(contracts, as_of)
         weeks = weeks[weeks.get_level_values("week") >= first_week]
         out = out.reindex(weeks.union(out.index), fill_value=0)

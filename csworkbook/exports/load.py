@@ -17,7 +17,8 @@ from ..data.dataset import Dataset
 from ..data.errors import DataError
 from ..data.schema import TABLES
 from ..data.validate import validate
-from .derive import DERIVABLE, mrr_from_contracts, usage_from_events
+from . import bigevents
+from .derive import DERIVABLE, fill_zero_weeks, mrr_from_contracts, usage_from_events
 from .mapping import apply_table, cells, read_mapping
 from .read import read_export
 from .shapes import SHAPES, apply_churn_events, replace_by_next
@@ -204,6 +205,7 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
     files = {(t or {}).get("file", spec.get("file")) for t in spec["tables"].values()} - {None}
     data_path = Path(data) if data is not None else None
     cache, tables, rejected, sources, notes, headers, acct = {}, {}, {}, {}, {}, {}, []
+    big, pandas_why = None, None  # an events export read by DuckDB, or why it is not
     for name, tspec in spec["tables"].items():
         tspec = tspec or {}
         base = (
@@ -220,6 +222,12 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
             raise DataError(
                 f"{spec['_name']}: table {name!r} needs `file:` (the export it comes from)."
             )
+
+        if name == "events" and "usage" in (spec.get("derive") or []):
+            pandas_why = bigevents.why_not(path, tspec.get("columns") or {}, tspec, spec)
+            if pandas_why is None:
+                big = (path, tspec)
+                continue
 
         def read(path, sheet, tspec=tspec):
             key = (str(path), sheet)
@@ -282,8 +290,23 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
         )
     _orphans(tables, rejected, sources)
     _shapes(spec, tables, rejected, sources, notes)
+    counted = {t: len(tables[t]) for t in tables}
+    if big is not None:
+        big = _big_events(big, spec, tables, as_of)
+        rejected["events"], headers["events"], counted["events"] = (
+            big.rejected,
+            big.headers,
+            big.accepted,
+        )
+        notes["events"] = big.notes
+        if big.events is not None:
+            tables["events"] = big.events
+        acct.append({"table": "events", "source": big.source, "rows_read": big.rows_read})
+        acct[-1].update(merged=0, filtered=0)
+    elif pandas_why is not None and "events" in tables:
+        notes["events"].append(f"read with pandas, in memory: {pandas_why}")
     accounting = pd.DataFrame(acct)
-    accounting["accepted"] = [len(tables[t]) for t in accounting["table"]]
+    accounting["accepted"] = [counted[t] for t in accounting["table"]]
     accounting["rejected"] = [len(rejected[t]) for t in accounting["table"]]
     columns = ["table", "source", "rows_read", "accepted", "merged", "rejected"]
     if any((t or {}).get("where") for t in spec["tables"].values()):
@@ -302,6 +325,10 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
         )
     tables = {k: v.reset_index(drop=True) for k, v in tables.items() if k not in SHAPES}
     for name in spec.get("derive") or []:
+        if name == "usage" and big is not None:
+            tables[name] = fill_zero_weeks(big.usage, tables.get("contracts"), as_of)
+            report.notes.setdefault(name, []).append("derived from events (DuckDB), contracts")
+            continue
         tables[name] = _derive(name, tables, as_of, spec)
         report.notes.setdefault(name, []).append(
             f"derived from {', '.join(t for t in DERIVABLE[name] if t in tables)}"
@@ -314,6 +341,21 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
     ds = Dataset(tables=tables, as_of=as_of, meta=meta)
     ds.load_report = report
     return ds
+
+
+def _big_events(big, spec: dict, tables: dict, as_of) -> bigevents.BigEvents:
+    path, tspec = big
+    if "accounts" not in tables:
+        raise DataError(f"{spec['_name']}: events need the accounts table mapped.")
+    return bigevents.load_events(
+        path,
+        tspec.get("columns") or {},
+        accounts=tables["accounts"]["account_id"],
+        as_of=as_of,
+        key_events=spec.get("key_events"),
+        timezone=tspec.get("timezone", spec.get("timezone")),
+        delimiter=tspec.get("delimiter", spec.get("delimiter")),
+    )
 
 
 def _where(raw, conditions: list, name: str):

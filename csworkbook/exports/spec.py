@@ -30,7 +30,7 @@ TOP = (
 )  # fmt: skip
 TABLE = (
     "file", "sheet", "encoding", "delimiter", "decimal", "timezone", "distinct", "columns",
-    "where", "replaced_by_next",
+    "where", "replaced_by_next", "engine",
 )  # fmt: skip
 # canonical tables, and export shapes that become canonical facts (churn events)
 KNOWN = {**TABLES, **SHAPES}
@@ -183,6 +183,17 @@ class _Levels(RuleChecker):
                 self.bad(
                     (*path, "replaced_by_next"),
                     f"must be true or false; got {described(value, raw)}.",
+                )
+        if "engine" in tspec:
+            if name != "events":
+                self.bad((*path, "engine"), "applies to events (duckdb or pandas).")
+            elif tspec["engine"] in ("duckdb", "pandas"):
+                out["engine"] = tspec["engine"]
+            else:
+                raw = self.raw.get((*path, "engine"))
+                self.bad(
+                    (*path, "engine"),
+                    f"must be duckdb (read from disk, any size) or pandas (in memory); got {described(tspec['engine'], raw)}.",
                 )
         if "distinct" in tspec:
             if isinstance(tspec["distinct"], bool):
