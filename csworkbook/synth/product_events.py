@@ -57,6 +57,9 @@ _DAY_START = 6 * 60 * _MIN  # Monday 06:00
 _WINDOW = (6 * 24 + 17) * 60 * _MIN  # until Sunday 23:00
 _STEPS = np.array([1, 5, 7, 11])  # coprime with 12: a stride through distinct features
 _STREAM = 0xE7E475  # keeps the events' random numbers apart from the world's
+# A chunk is a month of 2,000 accounts (about 0.5 million events): small enough that two
+# processes stay well inside 2 GB whatever the world's size.
+ACCOUNTS_PER_CHUNK = 2_000
 
 
 @dataclass(frozen=True)
@@ -136,8 +139,10 @@ def events_for_weeks(usage: dict, pool_start, pool_size, seed: int, chunk: int) 
     )
 
     # session starts: a user's sessions in order, pauses over 30 minutes, inside the week
-    order = np.lexsort((s_pos, user, s_row))
-    grp_key = s_row[order] * (pool_size.max() + 1) + (user[order] - pool_start[acc[s_row[order]]])
+    # rows ascending, a row's sessions in order: a stable sort on (row, user) keeps that order
+    row_user = s_row * (int(pool_size.max()) + 1) + (user - pool_start[acc[s_row]])
+    order = np.argsort(row_user, kind="stable")
+    grp_key = row_user[order]
     new_grp = np.r_[True, grp_key[1:] != grp_key[:-1]]
     grp = np.cumsum(new_grp) - 1
     n_grp = int(grp[-1]) + 1 if n_s else 0
@@ -161,13 +166,17 @@ def events_for_weeks(usage: dict, pool_start, pool_size, seed: int, chunk: int) 
 
     # events: evenly spaced through the session with a jitter that keeps every pause
     # inside (0, 30 min]; the first at the start and the last at the end
-    e_ses, e_pos = _spread(n_ev)
-    last = n_ev[e_ses] - 1
-    spacing = np.where(last > 0, span[e_ses] / np.maximum(last, 1), 0.0)
-    room = 0.45 * np.minimum(spacing, _GAP - spacing)
-    jitter = np.where((e_pos > 0) & (e_pos < last), (rng.random(e_ses.size) - 0.5) * 2 * room, 0)
-    t = start[e_ses] + np.round(e_pos * spacing + jitter).astype(np.int64)
-    t[e_pos == last] = start[e_ses[e_pos == last]] + span[e_ses[e_pos == last]]
+    e_first = np.cumsum(n_ev) - n_ev  # index of each session's first event
+    e_ses = np.repeat(np.arange(n_s), n_ev)
+    e_pos = np.arange(e_ses.size) - np.repeat(e_first, n_ev)
+    spacing = span / np.maximum(n_ev - 1, 1)
+    room = 0.9 * np.minimum(spacing, _GAP - spacing)
+    jitter = (rng.random(e_ses.size, dtype=np.float32) - 0.5) * np.repeat(room, n_ev)
+    jitter[e_first] = 0
+    t = np.repeat(start, n_ev) + np.round(e_pos * np.repeat(spacing, n_ev) + jitter).astype(
+        np.int64
+    )
+    t[e_first + n_ev - 1] = start + span
 
     # names: login, then the session's key actions, then other events
     key = (e_pos >= 1) & (e_pos <= k_per_s[e_ses])
@@ -236,27 +245,41 @@ def _table(ev: dict, accounts: np.ndarray, users: np.ndarray):
     )
 
 
+_SHARED: dict = {}  # the arrays every chunk reads, sent once to each process
+
+
+def _share(pool_start, pool_size, accounts, users) -> None:
+    _SHARED.update(pool_start=pool_start, pool_size=pool_size, accounts=accounts, users=users)
+
+
 def _write_chunk(job) -> tuple[int, int]:
     """Generate one chunk and write it, split by calendar month of the events."""
     import pyarrow.parquet as pq
 
-    usage, pool_start, pool_size, accounts, users, seed, chunk, folder = job
+    usage, seed, chunk, folder = job
+    pool_start, pool_size = _SHARED["pool_start"], _SHARED["pool_size"]
+    accounts, users = _SHARED["accounts"], _SHARED["users"]
     ev = events_for_weeks(usage, pool_start, pool_size, seed, chunk)
     months = ev["time_us"].astype("datetime64[us]").astype("datetime64[M]")
     files = 0
     for m in np.unique(months):
         sel = months == m
         part = {k: v[sel] for k, v in ev.items()}
-        out = Path(folder) / f"month={m}" / f"part-{chunk:04d}.parquet"
+        out = Path(folder) / f"month={m}" / f"part-{chunk:06d}.parquet"
         out.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(_table(part, accounts, users), out, compression="zstd")
+        pq.write_table(
+            _table(part, accounts, users),
+            out,
+            compression="snappy",
+            use_dictionary=["account_id", "user_id", "event_name", "feature"],
+            column_encoding={"event_time": "DELTA_BINARY_PACKED"},
+        )
         files += 1
     return len(ev["time_us"]), files
 
 
-def _jobs(ds, seed: int, folder: Path):
-    """One job per calendar month of week starts, in order."""
-    usage = ds.usage
+def _shared(ds) -> tuple:
+    """Account and user dictionaries, and where each account's users start and how many."""
     users = np.sort(ds.users["user_id"].astype(str).to_numpy())
     accounts = np.sort(ds.accounts["account_id"].astype(str).to_numpy())
     u_acc = np.searchsorted(
@@ -266,13 +289,26 @@ def _jobs(ds, seed: int, folder: Path):
     pool_start = np.cumsum(pool_size) - pool_size
     if not np.all(np.diff(u_acc) >= 0):
         raise ValueError("user ids must sort within their account (the world's 'A00001-U000')")
+    return pool_start, pool_size, accounts, users
+
+
+def _jobs(ds, seed: int, folder: Path, accounts: np.ndarray):
+    """One job per calendar month of week starts and block of accounts, in order: chunks
+    of a fixed shape, so their random streams do not depend on the number of processes."""
+    usage = ds.usage
     acc = np.searchsorted(accounts, usage["account_id"].astype(str).to_numpy())
     week = usage["week"].to_numpy().astype("datetime64[D]")
     tenths = np.round(usage["minutes"].to_numpy() * 10).astype(np.int64)
     month = week.astype("datetime64[M]")
-    order = np.lexsort((acc, week))
-    for chunk, m in enumerate(np.unique(month)):
-        sel = order[month[order] == m]
+    block = acc // ACCOUNTS_PER_CHUNK
+    order = np.lexsort((acc, week, block, month))
+    key = month[order].astype(np.int64) * 100_000 + block[order]
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    months = np.unique(month)
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        sel = order[lo:hi]
+        m = int(np.searchsorted(months, month[sel[0]]))
+        chunk = m * 1000 + int(block[sel[0]])
         part = {
             "acc": acc[sel],
             "week": week[sel],
@@ -282,7 +318,7 @@ def _jobs(ds, seed: int, folder: Path):
                 for c in ("active_users", "sessions", "key_actions", "features_used")
             },
         }
-        yield (part, pool_start, pool_size, accounts, users, seed, chunk, str(folder))
+        yield (part, seed, chunk, str(folder))
 
 
 def write_events(ds, folder, *, seed: int = 7, jobs: int | None = None, progress=False):
@@ -317,17 +353,19 @@ def write_events(ds, folder, *, seed: int = 7, jobs: int | None = None, progress
     from ..data.atomic import replaced_folder
 
     jobs = jobs or min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
-    all_jobs = list(_jobs(ds, seed, Path(folder)))
+    shared = _shared(ds)
+    all_jobs = list(_jobs(ds, seed, Path(folder), shared[2]))
     total = files = 0
     folder = Path(folder)
     ours = {p.name for p in folder.glob("month=*")} | {"_events.json"}
     with replaced_folder(folder, allowed=ours) as tmp:
         all_jobs = [(*j[:-1], str(tmp)) for j in all_jobs]
-        bar = tqdm(total=len(all_jobs), unit="month", disable=not progress, desc="events")
+        bar = tqdm(total=len(all_jobs), unit="chunk", disable=not progress, desc="events")
         if jobs == 1:
+            _share(*shared)
             results = map(_write_chunk, all_jobs)
         else:
-            pool = ProcessPoolExecutor(jobs)
+            pool = ProcessPoolExecutor(jobs, initializer=_share, initargs=shared)
             results = pool.map(_write_chunk, all_jobs)
         for n, f in results:
             total += n
