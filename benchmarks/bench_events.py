@@ -88,12 +88,11 @@ def measure(cmd: list, *, timeout: float = 7200, env=None) -> dict:
 def generator(accounts: int, folder: Path) -> dict:
     py = sys.executable
     r = measure([py, "-m", "csworkbook.cli", "generate", "--accounts", accounts, "--events",
-                 "--out", folder])  # fmt: skip
+                 "--format", "parquet", "--out", folder])  # fmt: skip
     meta = json.loads((folder / "events" / "_events.json").read_text())
-    usage = folder / "usage.csv"
     import pandas as pd
 
-    u = pd.read_csv(usage, usecols=["account_id", "week"], parse_dates=["week"])
+    u = pd.read_parquet(folder / "usage.parquet", columns=["account_id", "week"])
     months = u.assign(m=u["week"].dt.to_period("M"))[["account_id", "m"]].drop_duplicates()
     r.update(accounts=accounts, events=meta["events"], customer_months=len(months))
     r["events_per_s"] = r["events"] / r["seconds"]
@@ -181,6 +180,10 @@ print(json.dumps({"rows_read": int(row["rows_read"]), "accepted": int(row["accep
 """
 
 
+def _table_file(world: Path, name: str) -> Path:
+    return next(p for p in (world / f"{name}.parquet", world / f"{name}.csv") if p.exists())
+
+
 def mapped(world: Path, csv: Path, engine: str) -> dict:
     import yaml
 
@@ -189,8 +192,8 @@ def mapped(world: Path, csv: Path, engine: str) -> dict:
         "derive": ["usage"],
         "key_events": ["report_sent", "workflow_run", "dashboard_shared"],
         "tables": {
-            "accounts": {"file": str(world / "accounts.csv")},
-            "contracts": {"file": str(world / "contracts.csv")},
+            "accounts": {"file": str(_table_file(world, "accounts"))},
+            "contracts": {"file": str(_table_file(world, "contracts"))},
             "events": {
                 "file": str(csv),
                 "engine": engine,

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-from .events.features import ENGINES, GRAINS, usage_features
-
-SIDECAR = "_events.json"  # written by ``csworkbook generate --events``
+from .events.features import ENGINES, GRAINS, SIDECAR, recorded_key_events, usage_features
 
 
 def key_events_of(source: Path, given: str | None):
     """The key events to count: as given, else those the generator recorded, else all."""
     if given is not None:
         return [k.strip() for k in given.split(",") if k.strip()], "--key-events"
-    sidecar = source / SIDECAR if source.is_dir() else None
-    if sidecar is not None and sidecar.exists():
-        return json.loads(sidecar.read_text(encoding="utf-8"))["key_events"], str(sidecar)
+    recorded = recorded_key_events(source)
+    if recorded is not None:
+        return recorded, str(source / SIDECAR)
     return None, "every event (no --key-events)"
 
 

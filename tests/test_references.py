@@ -359,7 +359,7 @@ def test_checker_reads_code_cells_and_planned_rows():
     assert find_stale(src, code=python_strings_and_comments(src), aliases={}) == [
         "no command 'csworkbook diagnoze'"
     ]
-    assert planned_rows("| `02`, `16`–`18` | later | planned |\n| `19` | x | planned |") == [
+    assert planned_rows("| `02`, `96`–`98` | later | planned |\n| `99` | x | planned |") == [
         "notebook 02 is marked planned but exists"
     ]
 

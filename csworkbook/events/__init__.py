@@ -10,6 +10,7 @@ from .features import (
     duckdb_connection,
     feature_sql,
     read_events,
+    recorded_key_events,
     spark_session,
     usage_features,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "duckdb_connection",
     "feature_sql",
     "read_events",
+    "recorded_key_events",
     "spark_session",
     "usage_features",
 ]

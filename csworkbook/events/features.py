@@ -118,7 +118,6 @@ def _pandas(events: pd.DataFrame, grain: str, key_events, gap_minutes) -> pd.Dat
     )
     gap = np.diff(e["us"].to_numpy())
     starts = np.r_[True, ~same | (gap > round(float(gap_minutes) * 60_000_000))]
-    session = np.cumsum(starts)
     step = np.timedelta64(1, "D") if grain == "day" else None
     day = e["us"].to_numpy().astype("datetime64[us]").astype("datetime64[D]")
     if step is None:  # Monday of the week; 1970-01-01 was a Thursday
@@ -145,7 +144,6 @@ def _pandas(events: pd.DataFrame, grain: str, key_events, gap_minutes) -> pd.Dat
         }
     )
     out = v.join(s, how="left").fillna({"sessions": 0, "span_us": 0})
-    del session
     return out.reset_index()
 
 
@@ -195,7 +193,9 @@ def duckdb_connection(
     """A DuckDB connection set up for big inputs: spills to disk past ``memory_limit``."""
     import duckdb
 
+    # no progress bar: in a notebook it would become output (and break nbval's comparison)
     con = duckdb.connect(config={"preserve_insertion_order": False})
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
@@ -298,8 +298,9 @@ def usage_features(
     >>> e = pd.DataFrame({"account_id": ["A1"] * 3, "user_id": ["u1", "u1", "u2"],
     ...     "event_time": pd.to_datetime(["2025-03-03 09:00", "2025-03-03 09:20", "2025-03-04 10:00"]),
     ...     "event_name": ["report_sent", "login", "login"], "feature": ["reports", None, None]})
-    >>> usage_features(e, key_events=["report_sent"]).iloc[0].tolist()[2:]
-    [2, 2, 1, 1, 20.0]
+    >>> week = usage_features(e, key_events=["report_sent"])
+    >>> week[["active_users", "sessions", "key_actions", "features_used", "minutes"]].values.tolist()
+    [[2.0, 2.0, 1.0, 1.0, 20.0]]
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -326,9 +327,29 @@ def read_events(source) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
         cols = ["event_time", "account_id", "user_id", "event_name", "feature"]
-        return pd.concat(
-            [pq.read_table(f, columns=cols).to_pandas() for f in files], ignore_index=True
-        )
-    return pd.concat(
-        [pd.read_csv(f, parse_dates=["event_time"], dtype=str) for f in files], ignore_index=True
-    )
+        frames = [pq.read_table(f, columns=cols).to_pandas() for f in files]
+    else:
+        frames = [pd.read_csv(f, dtype=str) for f in files]
+    out = pd.concat(frames, ignore_index=True)
+    out = out.astype({c: "string" for c in ("account_id", "user_id", "event_name", "feature")})
+    out["event_time"] = pd.to_datetime(out["event_time"])
+    return out
+
+
+SIDECAR = "_events.json"  # written by ``csworkbook generate --events``
+
+
+def recorded_key_events(source):
+    """The key events a generated events folder records (``_events.json``), else None.
+
+    Examples
+    --------
+    >>> recorded_key_events("no/such/folder") is None
+    True
+    """
+    sidecar = Path(source) / SIDECAR
+    if not sidecar.is_file():
+        return None
+    import json
+
+    return json.loads(sidecar.read_text(encoding="utf-8"))["key_events"]
