@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 # PySpark stays out of the main environment: pandera imports pyspark.pandas whenever it is
 # installed (+0.6 s and 30 MB for every kernel and command). The Spark parity test runs in
-# an environment of its own, with the same locked versions plus PySpark.
+# .venv-spark: the locked PySpark, seeing everything else in .venv.
 SPARK_VENV = ROOT / ".venv-spark"
 SPARK_ONLY = ("pyspark", "py4j")
 BUILD = ROOT / "build"
@@ -47,37 +47,63 @@ def _run(*cmd, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
 
 
-def _requirements(spark: bool) -> Path:
-    """The lock, without the Spark-only packages unless ``spark``."""
-    if spark:
-        return LOCK
-    lines = LOCK.read_text(encoding="utf-8").splitlines()
-    kept = [ln for ln in lines if ln.split("==")[0].strip().lower() not in SPARK_ONLY]
-    out = BUILD / "requirements-main.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    return out
+def _lock_lines(spark_only: bool) -> list[str]:
+    """The lock's requirement lines for the Spark-only packages, or for all the others."""
+    lines = [ln for ln in LOCK.read_text(encoding="utf-8").splitlines() if "==" in ln]
+    return [ln for ln in lines if (ln.split("==")[0].strip().lower() in SPARK_ONLY) == spark_only]
 
 
-def ensure_env(venv_dir: Path = VENV, *, spark: bool = False) -> Path:
-    """Create .venv and install exactly the locked versions, unless already done."""
-    if sys.version_info < (3, 10):  # noqa: UP036 - this file runs before anything is checked
-        sys.exit(f"csworkbook needs Python 3.10 or newer; this is {sys.version.split()[0]}")
+def _stamp_text() -> str:
     digest = hashlib.sha256()
     for f in (ROOT / "pyproject.toml", LOCK):
         digest.update(f.read_bytes())
-    stamp_text = digest.hexdigest()
-    stamp = venv_dir / ".csworkbook-installed"
+    return digest.hexdigest()
+
+
+def _venv(venv_dir: Path) -> Path:
     py = _python(venv_dir)
     if not py.exists():
         print(f"creating {venv_dir}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
+    return py
+
+
+def ensure_env() -> Path:
+    """Create .venv and install exactly the locked versions, unless already done."""
+    if sys.version_info < (3, 10):  # noqa: UP036 - this file runs before anything is checked
+        sys.exit(f"csworkbook needs Python 3.10 or newer; this is {sys.version.split()[0]}")
+    stamp, stamp_text = VENV / ".csworkbook-installed", _stamp_text()
+    py = _venv(VENV)
     if not stamp.exists() or stamp.read_text().strip() != stamp_text:
         pip = [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         _run(*pip, "--upgrade", "pip")
-        _run(*pip, "-r", _requirements(spark))
+        req = BUILD / "requirements-main.txt"
+        req.parent.mkdir(parents=True, exist_ok=True)
+        req.write_text("\n".join(_lock_lines(spark_only=False)) + "\n", encoding="utf-8")
+        _run(*pip, "-r", req)
         # the package itself: its dependencies are already there, at the locked versions
         _run(*pip, "--no-deps", "-e", ".")
+        stamp.write_text(stamp_text + "\n")
+    return py
+
+
+def ensure_spark_env() -> Path:
+    """.venv-spark: the locked PySpark on top of .venv, which it sees through a .pth file
+    (nothing is installed twice)."""
+    main = ensure_env()
+    stamp, stamp_text = SPARK_VENV / ".csworkbook-installed", _stamp_text()
+    py = _venv(SPARK_VENV)
+    if not stamp.exists() or stamp.read_text().strip() != stamp_text:
+        where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+        site = subprocess.run([str(main), "-c", where], capture_output=True, text=True, check=True)
+        mine = subprocess.run([str(py), "-c", where], capture_output=True, text=True, check=True)
+        pth = Path(mine.stdout.strip()) / "csworkbook-main-env.pth"
+        pth.write_text(f"import site; site.addsitedir({site.stdout.strip()!r})\n")
+        req = BUILD / "requirements-spark.txt"
+        req.parent.mkdir(parents=True, exist_ok=True)
+        req.write_text("\n".join(_lock_lines(spark_only=True)) + "\n", encoding="utf-8")
+        pip = [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        _run(*pip, "--no-deps", "-r", req)
         stamp.write_text(stamp_text + "\n")
     return py
 
@@ -183,7 +209,7 @@ def cmd_test() -> None:
     print(f"\nagain under another numerical set-up: {shown}", flush=True)
     _run(py, "-m", "pytest", "-p", "no:cacheprovider", "-q", *NUMERIC_CHECKS, env=env)
     print("\nSpark gives what DuckDB gives (an environment with PySpark):", flush=True)
-    spark_py = ensure_env(SPARK_VENV, spark=True)
+    spark_py = ensure_spark_env()
     _run(spark_py, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *SPARK_CHECKS)
 
 
