@@ -102,7 +102,10 @@ def generator(accounts: int, folder: Path) -> dict:
 
 
 FEATURES = """
-import json, sys, time
+import json, resource, sys, time
+# a ceiling below the machine's memory: pandas fails with MemoryError instead of the OOM killer
+cap = int(sys.argv[5]) * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 from csworkbook.events import usage_features
 t = time.perf_counter()
 out = usage_features(sys.argv[1], engine=sys.argv[2], key_events=["report_sent", "workflow_run",
@@ -112,8 +115,13 @@ print(json.dumps({"query_seconds": time.perf_counter() - t, "rows": len(out)}))
 """
 
 
+def _ram_mb() -> int:
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20)
+
+
 def features(events_dir: Path, engine: str, out: Path, memory_limit: str = "") -> dict:
-    return measure([sys.executable, "-c", FEATURES, events_dir, engine, memory_limit, out])
+    cap = int(_ram_mb() * 0.92)  # address space, a little under RAM
+    return measure([sys.executable, "-c", FEATURES, events_dir, engine, memory_limit, out, cap])
 
 
 SPARK = """
@@ -228,8 +236,11 @@ def _fmt_mem(r: dict) -> str:
 
 def render(res: dict) -> str:
     g = res["generator"]
+    runs = sorted(set(res["runs"].values()))
     lines = [
-        f"Machine: {res['machine']}. Command: `python benchmarks/bench_events.py {res['args']}`.",
+        f"Machine: {res['machine']}. Measured by "
+        + " and ".join(f"`python benchmarks/bench_events.py {r}`" for r in runs)
+        + ".",
         "",
         "| generator | accounts | events | customer-months | time | events/s | customer-months/s | peak memory | Parquet on disk |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -243,7 +254,11 @@ def render(res: dict) -> str:
     for f in res["features"]:
         d, p = f["duckdb"], f["pandas"]
         if p.get("rc"):
-            pandas = f"failed after {p['seconds']:.0f} s at {_fmt_mem(p)} ({p.get('error', '')})"
+            why = p.get("error", "").split(": ")[-1]
+            why = re.sub(
+                r"Unable to allocate ([\d.]+) (\w+) .*", r"MemoryError, \1 \2 more wanted", why
+            )
+            pandas = f"failed after {p['seconds']:.0f} s at {_fmt_mem(p)}: {why}"
             ratio, mem = "pandas cannot", "-"
         else:
             pandas = f"{p['seconds']:.1f} s, {_fmt_mem(p)}"
@@ -285,21 +300,37 @@ def main() -> int:
     p.add_argument("--memory-limit", default="", help="DuckDB memory limit, e.g. 4GB")
     p.add_argument("--spark", action="store_true", help="also Spark, from .venv-spark")
     p.add_argument("--keep", type=Path, help="folder to keep generated data in (reused)")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=["generator", "features", "mapped", "spark", "none"],
+        help="run these parts only (the others keep their last figures in results/events.json)",
+    )
     p.add_argument("--write", action="store_true", help="update benchmarks/README.md")
     args = p.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-events-"))
     work.mkdir(parents=True, exist_ok=True)
-    res = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "args": " ".join(sys.argv[1:]),
-    }
+    saved = HERE / "results" / "events.json"
+    res = json.loads(saved.read_text()) if args.only and saved.exists() else {}
+    parts = set(args.only or ["generator", "features", "mapped", "spark"])
+    res["machine"] = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    res.setdefault(
+        "runs", {p: res.get("args", "") for p in ("generator", "features", "mapped", "spark")}
+    )
+    parts.discard("none")  # --only none: render the saved figures again
+    for part in parts:
+        res["runs"][part] = " ".join(sys.argv[1:])
     try:
-        print(f"generator: {args.accounts:,} accounts", flush=True)
-        res["generator"] = generator(args.accounts, work / "gen")
-        print(json.dumps(res["generator"]), flush=True)
-        shutil.rmtree(work / "gen" / "events", ignore_errors=True)
-        res["features"] = []
-        for n in args.events:
+        if "generator" in parts:
+            print(f"generator: {args.accounts:,} accounts", flush=True)
+            res["generator"] = generator(args.accounts, work / "gen")
+            print(json.dumps(res["generator"]), flush=True)
+            shutil.rmtree(work / "gen" / "events", ignore_errors=True)
+        for n in args.events if "features" in parts else []:
+            if n == args.events[0]:
+                res["features"] = []
             folder = work / f"ev{n}"
             events_dir, gen = events_of_size(n, folder)
             one = {"events": gen["events"]}
@@ -312,21 +343,23 @@ def main() -> int:
                 one["same"] = _same(folder / "duckdb.parquet", folder / "pandas.parquet")
             res["features"].append(one)
         first = work / f"ev{args.events[0]}"
-        if args.export_rows:
+        if args.export_rows and "mapped" in parts:
             csv = export_csv(first / "events", args.export_rows, first)
             res["mapped"] = {"rows": args.export_rows}
             for engine in ("duckdb", "pandas"):
                 print(f"mapped export: {args.export_rows:,} rows, {engine} path", flush=True)
                 res["mapped"][engine] = mapped(first, csv, engine)
                 print(json.dumps(res["mapped"][engine]), flush=True)
-        if args.spark:
+        if args.spark and "spark" in parts:
             spark_py = ROOT / ".venv-spark" / "bin" / "python"
             r = measure([spark_py, "-c", SPARK, first / "events", first / "spark.parquet"])
             if r.get("rc"):
                 print(f"spark failed: {r.get('error')}", flush=True)
             else:
-                r["events"] = res["features"][0]["events"]
-                r["duckdb_seconds"] = res["features"][0]["duckdb"]["seconds"]
+                r["events"] = json.loads((first / "events" / "_events.json").read_text())["events"]
+                r["duckdb_seconds"] = features(
+                    first / "events", "duckdb", first / "duckdb.parquet"
+                )["seconds"]
                 r["same"] = _same(first / "spark.parquet", first / "duckdb.parquet")
                 res["spark"] = r
     finally:

@@ -404,11 +404,14 @@ def _derive(name: str, tables: dict, as_of, spec: dict) -> pd.DataFrame:
         raise DataError(f"{spec['_name']}: deriving {name!r} needs the {need[0]!r} table mapped.")
     if name == "mrr_monthly":
         return mrr_from_contracts(tables["contracts"], as_of)
+    # `engine: pandas` keeps the events in memory end to end, aggregation included
+    engine = (spec["tables"].get("events") or {}).get("engine", "duckdb")
     return usage_from_events(
         tables["events"],
         tables.get("contracts"),
         as_of=as_of,
         key_events=spec.get("key_events"),
+        engine=engine,
     )
 
 
