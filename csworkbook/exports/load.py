@@ -305,7 +305,8 @@ def load_export(mapping, data=None, *, mode: str = "strict", as_of=None) -> Data
         acct[-1].update(merged=0, filtered=0)
     elif pandas_why is not None and "events" in tables:
         notes["events"].append(f"read with pandas, in memory: {pandas_why}")
-    accounting = pd.DataFrame(acct)
+    order = {t: i for i, t in enumerate(spec["tables"])}  # the mapping's order of tables
+    accounting = pd.DataFrame(sorted(acct, key=lambda row: order[row["table"]]))
     accounting["accepted"] = [counted[t] for t in accounting["table"]]
     accounting["rejected"] = [len(rejected[t]) for t in accounting["table"]]
     columns = ["table", "source", "rows_read", "accepted", "merged", "rejected"]
