@@ -27,18 +27,18 @@ COLUMNS = ("account_id", "active_users", "sessions", "key_actions", "features_us
 _COUNTS = ("active_users", "sessions", "key_actions", "features_used")
 
 _SQL = """
-WITH e AS (
-    SELECT account_id, user_id, COALESCE(user_id, '(anonymous)') AS who, event_name, feature,
-           event_time, {micros} AS us, date_trunc('{grain}', event_time) AS period
-    FROM events
-    WHERE account_id IS NOT NULL AND event_time IS NOT NULL
-), flagged AS (
-    SELECT *, CASE WHEN us - LAG(us) OVER (PARTITION BY account_id, who ORDER BY us)
-                        <= {gap_us} THEN 0 ELSE 1 END AS starts
-    FROM e
+WITH flagged AS (
+    -- only the four columns sessions need go through the two sorts (narrow rows spill less)
+    SELECT account_id, who, us, period,
+           CASE WHEN us - LAG(us) OVER (PARTITION BY account_id, who ORDER BY us)
+                <= {gap_us} THEN 0 ELSE 1 END AS starts
+    FROM (SELECT account_id, COALESCE(user_id, '(anonymous)') AS who, {micros} AS us,
+                 date_trunc('{grain}', event_time) AS period
+          FROM events WHERE account_id IS NOT NULL AND event_time IS NOT NULL) AS e
 ), numbered AS (
     -- a running count over equal times includes all of them: ties share a session
-    SELECT *, SUM(starts) OVER (PARTITION BY account_id, who ORDER BY us) AS session
+    SELECT account_id, who, us, period,
+           SUM(starts) OVER (PARTITION BY account_id, who ORDER BY us) AS session
     FROM flagged
 ), sessions AS (
     SELECT account_id, MIN(period) AS period, MAX(us) - MIN(us) AS span
@@ -47,11 +47,15 @@ WITH e AS (
     SELECT account_id, period, COUNT(*) AS sessions, SUM(span) AS span
     FROM sessions GROUP BY account_id, period
 ), by_events AS (
+    -- a second scan of the events, grouped without sorting
     SELECT account_id, period, COUNT(*) AS n_events,
            COUNT(DISTINCT user_id) AS active_users,
            SUM(CASE WHEN {is_key} THEN 1 ELSE 0 END) AS key_actions,
            COUNT(DISTINCT feature) AS features_used
-    FROM e GROUP BY account_id, period
+    FROM (SELECT account_id, user_id, event_name, feature,
+                 date_trunc('{grain}', event_time) AS period
+          FROM events WHERE account_id IS NOT NULL AND event_time IS NOT NULL) AS e
+    GROUP BY account_id, period
 )
 SELECT v.account_id, v.period, v.n_events, v.active_users,
        COALESCE(s.sessions, 0) AS sessions, v.key_actions, v.features_used,
